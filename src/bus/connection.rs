@@ -1,0 +1,280 @@
+//! The one D-Bus connection of a shell session.
+//!
+//! Why not zbus's `call_method`: our argument values are only known at run time, and zbus's
+//! dynamic containers (`Dict` is a `BTreeMap`) lose wire order and duplicate keys — busctl's
+//! output shows both. So we marshal bodies ourselves ([`crate::bus::wire`]), send raw messages,
+//! and route replies to callers by serial from one background task.
+//!
+//! Start-up never waits for the bus: [`Bus::new`] only records where to connect; the first user
+//! (or the background warm-up started by the REPL) connects, everyone else awaits the same
+//! attempt. Every call is bounded by a timeout, so a slow or dead peer cannot hang the shell.
+
+use std::collections::HashMap;
+use std::num::NonZeroU32;
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+
+use futures_util::StreamExt;
+use tokio::sync::{OnceCell, oneshot};
+use zbus::message::Type as MsgType;
+use zbus::{Connection, Message, MessageStream};
+
+use crate::bus::data::Data;
+use crate::bus::sig::Sig;
+use crate::bus::wire;
+
+/// Which bus to talk to, as chosen on the command line.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum BusTarget {
+    System,
+    User,
+    Address(String),
+}
+
+impl BusTarget {
+    /// A short human description, used in error messages.
+    pub fn describe(&self) -> String {
+        match self {
+            BusTarget::System => match std::env::var("DBUS_SYSTEM_BUS_ADDRESS") {
+                Ok(a) if !a.is_empty() => format!("the system bus ({a})"),
+                _ => "the system bus (/run/dbus/system_bus_socket)".to_string(),
+            },
+            BusTarget::User => "the user bus".to_string(),
+            BusTarget::Address(a) => format!("the bus at {a}"),
+        }
+    }
+}
+
+/// A D-Bus error reply or a local failure, kept apart so the shell can show the peer's words.
+#[derive(Clone, Debug, thiserror::Error)]
+pub enum CallError {
+    /// The peer answered with an error message.
+    #[error("{name}: {message}")]
+    Dbus { name: String, message: String },
+    /// No answer within the timeout.
+    #[error("no reply from {dest} within {secs:.1} s (the peer is slow or stuck; try again, or raise --timeout)")]
+    Timeout { dest: String, secs: f64 },
+    /// We could not connect, or the connection broke.
+    #[error("{0}")]
+    Connection(String),
+    /// A bad argument or reply on our side (malformed body, invalid name or path).
+    #[error("{0}")]
+    Invalid(String),
+    /// The user pressed Ctrl-C while waiting.
+    #[error("interrupted")]
+    Interrupted,
+}
+
+impl CallError {
+    /// The D-Bus error name, when the peer sent one.
+    pub fn dbus_name(&self) -> Option<&str> {
+        match self {
+            CallError::Dbus { name, .. } => Some(name),
+            _ => None,
+        }
+    }
+}
+
+/// A decoded method reply: the body's signature (as sent) and values.
+#[derive(Clone, Debug, Default)]
+pub struct Reply {
+    pub sigs: Vec<Sig>,
+    pub values: Vec<Data>,
+}
+
+type Waiters = Arc<Mutex<HashMap<u32, oneshot::Sender<Message>>>>;
+
+struct Live {
+    conn: Connection,
+    waiters: Waiters,
+}
+
+/// A lazily connected bus with a reply router.
+pub struct Bus {
+    target: BusTarget,
+    timeout: Duration,
+    live: OnceCell<Result<Live, String>>,
+}
+
+impl Bus {
+    pub fn new(target: BusTarget, timeout: Duration) -> Self {
+        Bus {
+            target,
+            timeout,
+            live: OnceCell::new(),
+        }
+    }
+
+    pub fn target(&self) -> &BusTarget {
+        &self.target
+    }
+
+    pub fn timeout(&self) -> Duration {
+        self.timeout
+    }
+
+    async fn live(&self) -> Result<&Live, CallError> {
+        let live = self
+            .live
+            .get_or_init(|| async {
+                let connect = connect(&self.target);
+                match tokio::time::timeout(self.timeout, connect).await {
+                    Ok(r) => r,
+                    Err(_) => Err(format!(
+                        "timed out connecting to {}",
+                        self.target.describe()
+                    )),
+                }
+            })
+            .await;
+        live.as_ref().map_err(|e| CallError::Connection(e.clone()))
+    }
+
+    /// Connect now (used to warm up in the background while the prompt shows).
+    pub async fn connect(&self) -> Result<(), CallError> {
+        self.live().await.map(|_| ())
+    }
+
+    /// The underlying zbus connection (for monitors and typed helpers).
+    pub async fn connection(&self) -> Result<Connection, CallError> {
+        Ok(self.live().await?.conn.clone())
+    }
+
+    /// Our unique name on the bus, once connected.
+    pub async fn unique_name(&self) -> Result<String, CallError> {
+        let live = self.live().await?;
+        Ok(live
+            .conn
+            .unique_name()
+            .map(|n| n.to_string())
+            .unwrap_or_default())
+    }
+
+    /// Call `iface.member` on `dest` at `path` with already typed arguments.
+    pub async fn call(
+        &self,
+        dest: &str,
+        path: &str,
+        iface: Option<&str>,
+        member: &str,
+        args: &[Data],
+    ) -> Result<Reply, CallError> {
+        let live = self.live().await?;
+        check_names(dest, path, iface, member)?;
+        let mut builder = Message::method_call(path, member).destination(dest);
+        if let Some(i) = iface {
+            builder = builder.interface(i);
+        }
+        if let Some(name) = live.conn.unique_name() {
+            builder = builder.sender(name.clone());
+        }
+        let msg = wire::encode_to_message(builder, args)
+            .map_err(|e| CallError::Invalid(format!("cannot build the call: {e}")))?;
+        let serial = msg.primary_header().serial_num().get();
+        let (tx, rx) = oneshot::channel();
+        live.waiters.lock().unwrap().insert(serial, tx);
+        if let Err(e) = live.conn.send(&msg).await {
+            live.waiters.lock().unwrap().remove(&serial);
+            return Err(CallError::Connection(format!("sending failed: {e}")));
+        }
+        let reply = match tokio::time::timeout(self.timeout, rx).await {
+            Ok(Ok(m)) => m,
+            Ok(Err(_)) => {
+                return Err(CallError::Connection(format!(
+                    "the connection to {} closed",
+                    self.target.describe()
+                )));
+            }
+            Err(_) => {
+                live.waiters.lock().unwrap().remove(&serial);
+                return Err(CallError::Timeout {
+                    dest: dest.to_string(),
+                    secs: self.timeout.as_secs_f64(),
+                });
+            }
+        };
+        decode_reply(&reply)
+    }
+}
+
+/// Turn a reply message into values, or into the peer's error.
+fn decode_reply(msg: &Message) -> Result<Reply, CallError> {
+    let (sigs, values) = wire::decode_message(msg)
+        .map_err(|e| CallError::Invalid(format!("malformed reply: {e}")))?;
+    if msg.message_type() == MsgType::Error {
+        let header = msg.header();
+        let name = header
+            .error_name()
+            .map(|n| n.to_string())
+            .unwrap_or_else(|| "org.freedesktop.DBus.Error.Failed".into());
+        let message = match values.first() {
+            Some(Data::Str(s)) => s.clone(),
+            _ => String::new(),
+        };
+        return Err(CallError::Dbus { name, message });
+    }
+    Ok(Reply { sigs, values })
+}
+
+/// Reject names and paths the bus would refuse, with a message that says which one.
+fn check_names(dest: &str, path: &str, iface: Option<&str>, member: &str) -> Result<(), CallError> {
+    use crate::bus::names;
+    if !names::is_bus_name(dest) {
+        return Err(CallError::Invalid(format!(
+            "invalid service name '{dest}' (expected e.g. org.freedesktop.systemd1 or :1.42)"
+        )));
+    }
+    if !names::is_object_path(path) {
+        return Err(CallError::Invalid(format!(
+            "invalid object path '{path}' (expected e.g. /org/freedesktop/systemd1)"
+        )));
+    }
+    if let Some(i) = iface
+        && !names::is_interface_name(i)
+    {
+        return Err(CallError::Invalid(format!(
+            "invalid interface name '{i}' (expected e.g. org.freedesktop.systemd1.Unit)"
+        )));
+    }
+    if !names::is_member_name(member) {
+        return Err(CallError::Invalid(format!(
+            "invalid member name '{member}' (expected e.g. GetUnit)"
+        )));
+    }
+    Ok(())
+}
+
+async fn connect(target: &BusTarget) -> Result<Live, String> {
+    let builder = match target {
+        BusTarget::System => zbus::connection::Builder::system(),
+        BusTarget::User => zbus::connection::Builder::session(),
+        BusTarget::Address(a) => zbus::connection::Builder::address(a.as_str())
+            .map_err(|e| format!("invalid bus address '{a}': {e}"))?,
+    };
+    let conn = builder
+        .method_timeout(Duration::from_secs(25))
+        .build()
+        .await
+        .map_err(|e| format!("cannot connect to {}: {e}", target.describe()))?;
+    let waiters: Waiters = Arc::new(Mutex::new(HashMap::new()));
+    let mut stream = MessageStream::from(&conn);
+    let routed = waiters.clone();
+    tokio::spawn(async move {
+        while let Some(item) = stream.next().await {
+            let Ok(msg) = item else { continue };
+            if !matches!(msg.message_type(), MsgType::MethodReturn | MsgType::Error) {
+                continue;
+            }
+            let Some(serial) = msg.header().reply_serial().map(NonZeroU32::get) else {
+                continue;
+            };
+            let waiter = routed.lock().unwrap().remove(&serial);
+            if let Some(tx) = waiter {
+                let _ = tx.send(msg);
+            }
+        }
+        // Connection gone: dropping the senders wakes every waiter with an error.
+        routed.lock().unwrap().clear();
+    });
+    Ok(Live { conn, waiters })
+}

@@ -1,0 +1,352 @@
+//! Signature-driven conversion between shell values and typed D-Bus data.
+//!
+//! Going out, the introspected signature decides the wire type, so `unit.Unit.Kill('all', 9)`
+//! sends `s` and `i` without the user spelling types. Where the signature says `v`, the value's
+//! own type decides (an integer read from the bus keeps its width). Errors name the position
+//! that did not fit, e.g. `argument 3 [0]: expected uint32, got 'x'`.
+
+use crate::bus::data::Data;
+use crate::bus::names;
+use crate::bus::sig::Sig;
+use crate::lang::value::{IntKind, Value};
+
+/// Convert `v` to data of type `sig`; `at` names the position for error messages.
+pub fn to_data(v: &Value, sig: &Sig, at: &str) -> Result<Data, String> {
+    let mismatch = |what: &str| Err(format!("{at}: expected {what}, got {}", short(v)));
+    Ok(match sig {
+        Sig::Byte | Sig::I16 | Sig::U16 | Sig::I32 | Sig::U32 | Sig::I64 | Sig::U64 | Sig::Fd => {
+            let n = match v {
+                Value::Int(n, _) => *n,
+                Value::Bool(b) => *b as i128,
+                _ => return mismatch(sig_type_name(sig)),
+            };
+            int_data(n, sig).ok_or_else(|| {
+                format!("{at}: {n} does not fit in {}", sig_type_name(sig))
+            })?
+        }
+        Sig::Bool => match v {
+            Value::Bool(b) => Data::Bool(*b),
+            Value::Int(n @ (0 | 1), _) => Data::Bool(*n == 1),
+            _ => return mismatch("a boolean (True/False)"),
+        },
+        Sig::Double => match v {
+            Value::Float(f) => Data::Double(*f),
+            Value::Int(n, _) => Data::Double(*n as f64),
+            _ => return mismatch("a number"),
+        },
+        Sig::Str => match v.as_text() {
+            Some(s) if !s.contains('\0') => Data::Str(s),
+            _ => return mismatch("a string"),
+        },
+        Sig::Path => match v.as_text() {
+            Some(s) if names::is_object_path(&s) => Data::Path(s),
+            Some(s) => return Err(format!("{at}: '{s}' is not a valid object path")),
+            None => return mismatch("an object path"),
+        },
+        Sig::Signature => match v.as_text() {
+            Some(s) if Sig::parse_list(&s).is_ok() => Data::Signature(s),
+            Some(s) => return Err(format!("{at}: '{s}' is not a valid D-Bus signature")),
+            None => return mismatch("a signature"),
+        },
+        Sig::Variant => Data::Variant(Box::new(infer_data(v, at)?)),
+        Sig::Array(elem) => match (v, elem.as_ref()) {
+            (Value::Bytes(b), Sig::Byte) => Data::Array {
+                elem: Sig::Byte,
+                items: b.iter().map(|x| Data::Byte(*x)).collect(),
+            },
+            (Value::Str(s), Sig::Byte) => Data::Array {
+                elem: Sig::Byte,
+                items: s.bytes().map(Data::Byte).collect(),
+            },
+            (Value::List(items) | Value::Tuple(items), _) => Data::Array {
+                elem: (**elem).clone(),
+                items: items
+                    .iter()
+                    .enumerate()
+                    .map(|(n, x)| to_data(x, elem, &format!("{at} [{n}]")))
+                    .collect::<Result<_, _>>()?,
+            },
+            _ => return mismatch(&format!("a list ({sig})")),
+        },
+        Sig::Dict(k, val) => match v {
+            Value::Dict(entries) => Data::Dict {
+                key: (**k).clone(),
+                value: (**val).clone(),
+                entries: entries
+                    .iter()
+                    .map(|(ek, ev)| {
+                        let key = to_data(ek, k, &format!("{at} key {}", ek.repr()))?;
+                        let value = to_data(ev, val, &format!("{at} [{}]", ek.repr()))?;
+                        Ok((key, value))
+                    })
+                    .collect::<Result<_, String>>()?,
+            },
+            _ => return mismatch(&format!("a dict ({sig})")),
+        },
+        Sig::Struct(fields) => match v {
+            Value::Tuple(items) | Value::List(items) if items.len() == fields.len() => {
+                Data::Struct(
+                    items
+                        .iter()
+                        .zip(fields)
+                        .enumerate()
+                        .map(|(n, (x, f))| to_data(x, f, &format!("{at} field {n}")))
+                        .collect::<Result<_, _>>()?,
+                )
+            }
+            _ => {
+                return mismatch(&format!("a tuple of {} items ({sig})", fields.len()));
+            }
+        },
+    })
+}
+
+fn int_data(n: i128, sig: &Sig) -> Option<Data> {
+    Some(match sig {
+        Sig::Byte => Data::Byte(u8::try_from(n).ok()?),
+        Sig::I16 => Data::I16(i16::try_from(n).ok()?),
+        Sig::U16 => Data::U16(u16::try_from(n).ok()?),
+        Sig::I32 => Data::I32(i32::try_from(n).ok()?),
+        Sig::U32 => Data::U32(u32::try_from(n).ok()?),
+        Sig::I64 => Data::I64(i64::try_from(n).ok()?),
+        Sig::U64 => Data::U64(u64::try_from(n).ok()?),
+        Sig::Fd => Data::Fd(i32::try_from(n).ok()?),
+        _ => return None,
+    })
+}
+
+pub fn sig_type_name(sig: &Sig) -> &'static str {
+    match sig {
+        Sig::Byte => "byte (y)",
+        Sig::Bool => "boolean (b)",
+        Sig::I16 => "int16 (n)",
+        Sig::U16 => "uint16 (q)",
+        Sig::I32 => "int32 (i)",
+        Sig::U32 => "uint32 (u)",
+        Sig::I64 => "int64 (x)",
+        Sig::U64 => "uint64 (t)",
+        Sig::Double => "double (d)",
+        Sig::Str => "string (s)",
+        Sig::Path => "object path (o)",
+        Sig::Signature => "signature (g)",
+        Sig::Fd => "file descriptor (h)",
+        Sig::Variant => "variant (v)",
+        Sig::Array(_) => "array",
+        Sig::Dict(..) => "dict",
+        Sig::Struct(_) => "struct",
+    }
+}
+
+fn short(v: &Value) -> String {
+    let r = v.repr();
+    if r.chars().count() > 40 {
+        let cut: String = r.chars().take(37).collect();
+        format!("{cut}...")
+    } else {
+        r
+    }
+}
+
+/// The D-Bus data a value stands for on its own (inside a variant).
+pub fn infer_data(v: &Value, at: &str) -> Result<Data, String> {
+    Ok(match v {
+        Value::Bool(b) => Data::Bool(*b),
+        Value::Int(n, kind) => {
+            let sig = match kind {
+                IntKind::Byte => Sig::Byte,
+                IntKind::I16 => Sig::I16,
+                IntKind::U16 => Sig::U16,
+                IntKind::I32 => Sig::I32,
+                IntKind::U32 => Sig::U32,
+                IntKind::I64 => Sig::I64,
+                IntKind::U64 => Sig::U64,
+                IntKind::Fd => Sig::Fd,
+                IntKind::Plain if i32::try_from(*n).is_ok() => Sig::I32,
+                IntKind::Plain if i64::try_from(*n).is_ok() => Sig::I64,
+                IntKind::Plain => Sig::U64,
+            };
+            int_data(*n, &sig).ok_or_else(|| format!("{at}: {n} is too large for D-Bus"))?
+        }
+        Value::Float(f) => Data::Double(*f),
+        Value::Str(s) => Data::Str(s.clone()),
+        Value::Path(p) => Data::Path(p.clone()),
+        Value::Signature(s) => Data::Signature(s.clone()),
+        Value::Bytes(b) => Data::Array {
+            elem: Sig::Byte,
+            items: b.iter().map(|x| Data::Byte(*x)).collect(),
+        },
+        Value::List(items) => {
+            let datas: Vec<Data> = items
+                .iter()
+                .enumerate()
+                .map(|(n, x)| infer_data(x, &format!("{at} [{n}]")))
+                .collect::<Result<_, _>>()?;
+            let elem = common_sig(&datas).unwrap_or(Sig::Variant);
+            let items = if elem == Sig::Variant {
+                datas.into_iter().map(|d| Data::Variant(Box::new(d))).collect()
+            } else {
+                datas
+            };
+            Data::Array { elem, items }
+        }
+        Value::Tuple(items) if !items.is_empty() => Data::Struct(
+            items
+                .iter()
+                .enumerate()
+                .map(|(n, x)| infer_data(x, &format!("{at} field {n}")))
+                .collect::<Result<_, _>>()?,
+        ),
+        Value::Dict(entries) => {
+            let keys: Vec<Data> = entries
+                .iter()
+                .map(|(k, _)| infer_data(k, at))
+                .collect::<Result<_, _>>()?;
+            let vals: Vec<Data> = entries
+                .iter()
+                .map(|(k, v)| infer_data(v, &format!("{at} [{}]", k.repr())))
+                .collect::<Result<_, _>>()?;
+            let key = common_sig(&keys).unwrap_or(Sig::Str);
+            if !key.is_basic() {
+                return Err(format!("{at}: dict keys must be strings or numbers"));
+            }
+            let value = common_sig(&vals).unwrap_or(Sig::Variant);
+            let vals = if value == Sig::Variant {
+                vals.into_iter().map(|d| Data::Variant(Box::new(d))).collect()
+            } else {
+                vals
+            };
+            Data::Dict {
+                key,
+                value,
+                entries: keys.into_iter().zip(vals).collect(),
+            }
+        }
+        other => {
+            return Err(format!(
+                "{at}: a {} cannot be sent over D-Bus",
+                other.type_name()
+            ));
+        }
+    })
+}
+
+/// The one signature all items share, if there is one and there are items.
+fn common_sig(items: &[Data]) -> Option<Sig> {
+    let first = items.first()?.sig();
+    items.iter().all(|d| d.sig() == first).then_some(first)
+}
+
+/// Turn bus data into a shell value. Variants are unwrapped: their content keeps its type.
+pub fn from_data(d: &Data) -> Value {
+    match d {
+        Data::Byte(v) => Value::Int(*v as i128, IntKind::Byte),
+        Data::Bool(b) => Value::Bool(*b),
+        Data::I16(v) => Value::Int(*v as i128, IntKind::I16),
+        Data::U16(v) => Value::Int(*v as i128, IntKind::U16),
+        Data::I32(v) => Value::Int(*v as i128, IntKind::I32),
+        Data::U32(v) => Value::Int(*v as i128, IntKind::U32),
+        Data::I64(v) => Value::Int(*v as i128, IntKind::I64),
+        Data::U64(v) => Value::Int(*v as i128, IntKind::U64),
+        Data::Double(f) => Value::Float(*f),
+        Data::Str(s) => Value::Str(s.clone()),
+        Data::Path(p) => Value::Path(p.clone()),
+        Data::Signature(s) => Value::Signature(s.clone()),
+        Data::Fd(fd) => Value::Int(*fd as i128, IntKind::Fd),
+        Data::Array { elem: Sig::Byte, items } => Value::Bytes(
+            items
+                .iter()
+                .map(|x| if let Data::Byte(b) = x { *b } else { 0 })
+                .collect(),
+        ),
+        Data::Array { items, .. } => Value::List(items.iter().map(from_data).collect()),
+        Data::Dict { entries, .. } => Value::Dict(
+            entries
+                .iter()
+                .map(|(k, v)| (from_data(k), from_data(v)))
+                .collect(),
+        ),
+        Data::Struct(fields) => Value::Tuple(fields.iter().map(from_data).collect()),
+        Data::Variant(inner) => from_data(inner),
+    }
+}
+
+/// A method reply as one shell value: nothing → None, one value → it, several → a tuple.
+pub fn reply_value(values: &[Data]) -> Value {
+    match values {
+        [] => Value::None,
+        [one] => from_data(one),
+        many => Value::Tuple(many.iter().map(from_data).collect()),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn sig(s: &str) -> Sig {
+        Sig::parse(s).unwrap()
+    }
+
+    #[test]
+    fn round_trip_keeps_types() {
+        let datas = vec![
+            Data::U32(17822),
+            Data::U64(u64::MAX),
+            Data::I64(i64::MIN),
+            Data::Byte(7),
+            Data::Path("/org/freedesktop/systemd1/job/5".into()),
+            Data::Signature("a{sv}".into()),
+            Data::Array {
+                elem: Sig::Byte,
+                items: vec![Data::Byte(0), Data::Byte(255)],
+            },
+            Data::Struct(vec![Data::Str("x".into()), Data::Path("/a".into())]),
+        ];
+        for d in datas {
+            let v = from_data(&d);
+            assert_eq!(to_data(&v, &d.sig(), "argument 1").unwrap(), d, "{v:?}");
+            assert_eq!(infer_data(&v, "argument 1").unwrap(), d, "{v:?}");
+        }
+    }
+
+    #[test]
+    fn errors_name_the_position() {
+        let e = to_data(
+            &Value::List(vec![Value::int(1), Value::str("x")]),
+            &sig("au"),
+            "argument 3",
+        )
+        .unwrap_err();
+        assert_eq!(e, "argument 3 [1]: expected uint32 (u), got 'x'");
+        let e = to_data(&Value::int(-1), &sig("u"), "argument 1").unwrap_err();
+        assert_eq!(e, "argument 1: -1 does not fit in uint32 (u)");
+        let e = to_data(&Value::str("nope"), &sig("o"), "argument 2").unwrap_err();
+        assert!(e.contains("not a valid object path"));
+    }
+
+    #[test]
+    fn plain_values_take_the_signature() {
+        assert_eq!(
+            to_data(&Value::int(5), &sig("t"), "a").unwrap(),
+            Data::U64(5)
+        );
+        assert_eq!(
+            to_data(&Value::str("/x"), &sig("o"), "a").unwrap(),
+            Data::Path("/x".into())
+        );
+        let d = to_data(
+            &Value::Dict(vec![(Value::str("k"), Value::int(1))]),
+            &sig("a{sv}"),
+            "a",
+        )
+        .unwrap();
+        assert_eq!(
+            d,
+            Data::Dict {
+                key: Sig::Str,
+                value: Sig::Variant,
+                entries: vec![(Data::Str("k".into()), Data::Variant(Box::new(Data::I32(1))))]
+            }
+        );
+    }
+}

@@ -1,0 +1,13 @@
+//! systemd's names on the bus, and the pystemd-style constructors built on them.
+
+use crate::bus::path;
+
+pub const SERVICE: &str = "org.freedesktop.systemd1";
+pub const MANAGER_PATH: &str = "/org/freedesktop/systemd1";
+pub const UNIT_PREFIX: &str = "/org/freedesktop/systemd1/unit";
+pub const MANAGER_IFACE: &str = "org.freedesktop.systemd1.Manager";
+
+/// The object path systemd serves a unit at.
+pub fn unit_path(name: &str) -> String {
+    path::encode(UNIT_PREFIX, name)
+}

@@ -20,7 +20,10 @@ pub struct Stmt {
 pub enum StmtKind {
     Expr(Expr),
     /// `target = value`; `target` is always a `Name`, `Attr` or `Index`.
-    Assign { target: Expr, value: Expr },
+    Assign {
+        target: Expr,
+        value: Expr,
+    },
     /// A command line. A leading `busctl` is stripped when followed by a
     /// registered command (`busctl tree X` → name `tree`); otherwise the name
     /// is `busctl` and the remaining words are its args.
@@ -347,9 +350,5 @@ impl Stmt {
 
 /// Render a statement list as `stmt; stmt` S-expressions.
 pub fn sexpr_all(stmts: &[Stmt]) -> String {
-    stmts
-        .iter()
-        .map(Stmt::sexpr)
-        .collect::<Vec<_>>()
-        .join("; ")
+    stmts.iter().map(Stmt::sexpr).collect::<Vec<_>>().join("; ")
 }

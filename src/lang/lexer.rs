@@ -440,7 +440,8 @@ impl Lexer<'_> {
         // String prefixes: b r u br rb (any case) directly followed by a quote.
         if c.is_ascii_alphabetic() {
             let mut p = start;
-            while p < start + 2 && matches!(self.byte(p), Some(b'b' | b'B' | b'r' | b'R' | b'u' | b'U'))
+            while p < start + 2
+                && matches!(self.byte(p), Some(b'b' | b'B' | b'r' | b'R' | b'u' | b'U'))
             {
                 p += 1;
             }
@@ -471,7 +472,8 @@ impl Lexer<'_> {
             self.pos = e;
             return;
         }
-        if c.is_ascii_digit() || (c == b'.' && self.byte(start + 1).is_some_and(|d| d.is_ascii_digit()))
+        if c.is_ascii_digit()
+            || (c == b'.' && self.byte(start + 1).is_some_and(|d| d.is_ascii_digit()))
         {
             self.number();
             return;
@@ -556,9 +558,15 @@ impl Lexer<'_> {
         let mut end;
         if radix != 10 {
             end = self.digits_end(start + 2, |c| c.is_ascii_alphanumeric());
-            let digits: String = self.src[start + 2..end].chars().filter(|&c| c != '_').collect();
+            let digits: String = self.src[start + 2..end]
+                .chars()
+                .filter(|&c| c != '_')
+                .collect();
             kind = if digits.is_empty() || !digits.chars().all(|c| c.is_digit(radix)) {
-                TokenKind::Error(format!("invalid number literal '{}'", &self.src[start..end]))
+                TokenKind::Error(format!(
+                    "invalid number literal '{}'",
+                    &self.src[start..end]
+                ))
             } else {
                 match i128::from_str_radix(&digits, radix) {
                     Ok(v) => TokenKind::Int(v),
@@ -623,8 +631,7 @@ impl Lexer<'_> {
         let mut out = String::new();
         let mut bad: Option<String> = None;
         let mut p = q + 1;
-        loop {
-            let Some(ch) = self.char_at(p) else { break };
+        while let Some(ch) = self.char_at(p) {
             if ch == '\n' {
                 break;
             }
@@ -679,8 +686,14 @@ impl Lexer<'_> {
                         'u' => 4,
                         _ => 8,
                     };
-                    let hex = self.src.get(p..p + n).filter(|h| h.bytes().all(|d| d.is_ascii_hexdigit()));
-                    match hex.and_then(|h| u32::from_str_radix(h, 16).ok()).and_then(char::from_u32) {
+                    let hex = self
+                        .src
+                        .get(p..p + n)
+                        .filter(|h| h.bytes().all(|d| d.is_ascii_hexdigit()));
+                    match hex
+                        .and_then(|h| u32::from_str_radix(h, 16).ok())
+                        .and_then(char::from_u32)
+                    {
                         Some(v) => {
                             out.push(v);
                             p += n;
@@ -705,5 +718,356 @@ impl Lexer<'_> {
             end,
         );
         self.pos = end;
+    }
+}
+
+#[cfg(test)]
+pub(crate) mod tests {
+    use super::*;
+
+    const COMMANDS: &[&str] = &[
+        "list",
+        "tree",
+        "introspect",
+        "get-property",
+        "set-property",
+        "call",
+        "help",
+        "exit",
+        "quit",
+        "monitor",
+        "capture",
+        "busctl",
+    ];
+
+    fn is_cmd(w: &str) -> bool {
+        COMMANDS.contains(&w)
+    }
+
+    fn render(toks: &[Token]) -> String {
+        toks.iter()
+            .map(|t| match &t.kind {
+                TokenKind::Ident(s) => format!("Id({s})"),
+                TokenKind::Int(i) => format!("Int({i})"),
+                TokenKind::Float(f) => format!("Float({f:?})"),
+                TokenKind::Str(s) => format!("Str({s:?})"),
+                TokenKind::Keyword(k) => format!("Kw({})", k.as_str()),
+                TokenKind::Op("\n") => "NL".to_string(),
+                TokenKind::Op(o) => format!("Op({o})"),
+                TokenKind::Bang(s) => format!("Bang({s:?})"),
+                TokenKind::CommandName(s) => format!("Cmd({s})"),
+                TokenKind::Word(s) => format!("W({s:?})"),
+                TokenKind::Comment(s) => format!("Com({s:?})"),
+                TokenKind::Error(m) => format!("Err({m})"),
+            })
+            .collect::<Vec<_>>()
+            .join(" ")
+    }
+
+    #[test]
+    fn token_table() {
+        let rows: &[(&str, &str)] = &[
+            ("", ""),
+            ("   ", ""),
+            ("x = 3", "Id(x) Op(=) Int(3)"),
+            ("a.b_c9(_x)", "Id(a) Op(.) Id(b_c9) Op(() Id(_x) Op())"),
+            (
+                "== != <= >= < > ** // * / % + - = : ; , . ( ) [ ] { }",
+                "Op(==) Op(!=) Op(<=) Op(>=) Op(<) Op(>) Op(**) Op(//) Op(*) Op(/) Op(%) Op(+) Op(-) Op(=) Op(:) Op(;) Op(,) Op(.) Op(() Op()) Op([) Op(]) Op({) Op(})",
+            ),
+            ("a**-b", "Id(a) Op(**) Op(-) Id(b)"),
+            (
+                "True False None true false",
+                "Kw(True) Kw(False) Kw(None) Kw(True) Kw(False)",
+            ),
+            (
+                "and or not import from as in is with pass",
+                "Kw(and) Kw(or) Kw(not) Kw(import) Kw(from) Kw(as) Kw(in) Kw(is) Kw(with) Kw(pass)",
+            ),
+            ("Truex nonex", "Id(Truex) Id(nonex)"),
+            // numbers
+            (
+                "123 0x1f 0o17 0b101 1_000",
+                "Int(123) Int(31) Int(15) Int(5) Int(1000)",
+            ),
+            (
+                "1.5 1e3 .5 1. 2E-2 1_0.2_5",
+                "Float(1.5) Float(1000.0) Float(0.5) Float(1.0) Float(0.02) Float(10.25)",
+            ),
+            ("x.5", "Id(x) Float(0.5)"),
+            ("1.real", "Int(1) Op(.) Id(real)"),
+            (
+                "170141183460469231731687303715884105727",
+                "Int(170141183460469231731687303715884105727)",
+            ),
+            (
+                "170141183460469231731687303715884105728",
+                "Err(integer literal too large (max 128 bits))",
+            ),
+            ("0x", "Err(invalid number literal '0x')"),
+            ("0b102", "Err(invalid number literal '0b102')"),
+            (
+                "12abc + 1",
+                "Err(invalid number literal '12abc') Op(+) Int(1)",
+            ),
+            ("1e", "Err(invalid number literal '1e')"),
+            // strings
+            (r#""a" 'b'"#, r#"Str("a") Str("b")"#),
+            (
+                r#"b"/org" B'x' u"y" r"\n" Rb'\'' br"q""#,
+                r#"Str("/org") Str("x") Str("y") Str("\\n") Str("\\'") Str("q")"#,
+            ),
+            (
+                r#""\n\t\\\'\"\x41\0\101\u00e9\q""#,
+                r#"Str("\n\t\\'\"A\0Aé\\q")"#,
+            ),
+            (r#""é€😀""#, r#"Str("é€😀")"#),
+            (
+                r#""\xZZ""#,
+                r#"Err(invalid \x escape: expected 2 hex digits)"#,
+            ),
+            (
+                r#"x = "abc"#,
+                "Id(x) Op(=) Err(unterminated string: add the closing \")",
+            ),
+            (
+                "x = 'abc\ny",
+                "Id(x) Op(=) Err(unterminated string: add the closing ') NL Id(y)",
+            ),
+            (r#""abc\"#, "Err(unterminated string: add the closing \")"),
+            ("bar'x'", r#"Id(bar) Str("x")"#),
+            // comments
+            ("x # hi", r#"Id(x) Com(" hi")"#),
+            ("# only", r#"Com(" only")"#),
+            ("'#' # c", r##"Str("#") Com(" c")"##),
+            // stray characters
+            ("a $ b", "Id(a) Err(unexpected character '$') Id(b)"),
+            ("é", "Err(unexpected character 'é')"),
+            (
+                "x ! y",
+                "Id(x) Err(unexpected '!': shell escapes (!cmd) are only allowed at the start of a statement) Id(y)",
+            ),
+            // newlines: separators at depth 0, whitespace inside brackets
+            ("a\nb", "Id(a) NL Id(b)"),
+            (
+                "f(\n 1,\n 2\n)\nx",
+                "Id(f) Op(() Int(1) Op(,) Int(2) Op()) NL Id(x)",
+            ),
+            ("a + \\\n b", "Id(a) Op(+) Id(b)"),
+            // command lines
+            ("help", "Cmd(help)"),
+            ("help ", "Cmd(help)"),
+            ("  list", "Cmd(list)"),
+            ("list = 3", "Id(list) Op(=) Int(3)"),
+            ("list == 3", "Id(list) Op(==) Int(3)"),
+            ("list != 3", "Id(list) Op(!=) Int(3)"),
+            ("call(1)", "Id(call) Op(() Int(1) Op())"),
+            ("call (1)", "Id(call) Op(() Int(1) Op())"),
+            ("help.x", "Id(help) Op(.) Id(x)"),
+            ("list[0]", "Id(list) Op([) Int(0) Op(])"),
+            ("list+1", "Id(list) Op(+) Int(1)"),
+            ("listing x", "Id(listing) Id(x)"),
+            (
+                "introspect org.freedesktop.systemd1 /org/freedesktop/systemd1",
+                r#"Cmd(introspect) W("org.freedesktop.systemd1") W("/org/freedesktop/systemd1")"#,
+            ),
+            (
+                r#"call x /y z.w Restart s "replace""#,
+                r#"Cmd(call) W("x") W("/y") W("z.w") W("Restart") W("s") W("replace")"#,
+            ),
+            (
+                "get-property a /b c D; list",
+                r#"Cmd(get-property) W("a") W("/b") W("c") W("D") Op(;) Cmd(list)"#,
+            ),
+            (
+                "get-property a;list;x=1",
+                r#"Cmd(get-property) W("a") Op(;) Cmd(list) Op(;) Id(x) Op(=) Int(1)"#,
+            ),
+            (
+                "tree org.freedesktop.systemd1 # comment",
+                r#"Cmd(tree) W("org.freedesktop.systemd1") Com(" comment")"#,
+            ),
+            ("tree a#b", r#"Cmd(tree) W("a#b")"#),
+            ("list#c", r#"Cmd(list) Com("c")"#),
+            (
+                r#"call a"b c"d 'e f'g "x\"y\\z\q" a\ b \'"#,
+                r#"Cmd(call) W("ab cd") W("e fg") W("x\"y\\z\\q") W("a b") W("'")"#,
+            ),
+            (r#"call ''"" x"#, r#"Cmd(call) W("") W("x")"#),
+            (
+                r#"call 'a;b' "c;d" e\;f"#,
+                r#"Cmd(call) W("a;b") W("c;d") W("e;f")"#,
+            ),
+            (
+                r#"call x "unterminated"#,
+                r#"Cmd(call) W("x") Err(unterminated quote: add the closing ")"#,
+            ),
+            (
+                "call x 'y\nlist",
+                r#"Cmd(call) W("x") Err(unterminated quote: add the closing ') NL Cmd(list)"#,
+            ),
+            ("call é ü", r#"Cmd(call) W("é") W("ü")"#),
+            ("tree a\nlist b", r#"Cmd(tree) W("a") NL Cmd(list) W("b")"#),
+            // busctl prefix
+            (
+                "busctl call  org.freedesktop.systemd1 /org/freedesktop/systemd1/unit/myfirstservice_2eservice  org.freedesktop.DBus.Properties  Get ss org.freedesktop.systemd1.Service MainPID",
+                r#"Cmd(busctl) Cmd(call) W("org.freedesktop.systemd1") W("/org/freedesktop/systemd1/unit/myfirstservice_2eservice") W("org.freedesktop.DBus.Properties") W("Get") W("ss") W("org.freedesktop.systemd1.Service") W("MainPID")"#,
+            ),
+            (
+                "busctl introspect X Y",
+                r#"Cmd(busctl) Cmd(introspect) W("X") W("Y")"#,
+            ),
+            ("busctl --user tree", r#"Cmd(busctl) W("--user") W("tree")"#),
+            ("busctl", "Cmd(busctl)"),
+            ("busctl;tree", "Cmd(busctl) Op(;) Cmd(tree)"),
+            ("busctl = 1", "Id(busctl) Op(=) Int(1)"),
+            // bang
+            ("!ls -l | wc -l; echo x", r#"Bang("ls -l | wc -l; echo x")"#),
+            ("  ! ls", r#"Bang(" ls")"#),
+            (
+                "x; !echo 'a'\ny",
+                r#"Id(x) Op(;) Bang("echo 'a'") NL Id(y)"#,
+            ),
+            // with: the body after ':' starts a statement
+            (
+                "with x as y: list",
+                "Kw(with) Id(x) Kw(as) Id(y) Op(:) Cmd(list)",
+            ),
+            (
+                "d = {1: list}",
+                "Id(d) Op(=) Op({) Int(1) Op(:) Id(list) Op(})",
+            ),
+            // ';' inside brackets still starts a statement (error recovery)
+            ("f(; list", "Id(f) Op(() Op(;) Cmd(list)"),
+        ];
+        let mut bad = Vec::new();
+        for (input, want) in rows {
+            let got = render(&lex(input, &is_cmd));
+            if got != *want {
+                bad.push(format!("{input:?}\n   got: {got}\n  want: {want}"));
+            }
+        }
+        assert!(bad.is_empty(), "{}", bad.join("\n"));
+    }
+
+    #[test]
+    fn spans() {
+        let rows: &[(&str, &[(usize, usize)])] = &[
+            ("x = 3", &[(0, 1), (2, 3), (4, 5)]),
+            (r#"call a"b c" 'd'"#, &[(0, 4), (5, 11), (12, 15)]),
+            ("é + b'x'", &[(0, 2), (3, 4), (5, 9)]),
+            ("a # c", &[(0, 1), (2, 5)]),
+            ("!ls", &[(0, 3)]),
+            ("x = 'ab\ny", &[(0, 1), (2, 3), (4, 7), (7, 8), (8, 9)]),
+            ("busctl tree x", &[(0, 6), (7, 11), (12, 13)]),
+        ];
+        for (input, want) in rows {
+            let got: Vec<_> = lex(input, &is_cmd)
+                .iter()
+                .map(|t| (t.span.start, t.span.end))
+                .collect();
+            assert_eq!(&got, want, "{input:?}");
+        }
+    }
+
+    #[test]
+    fn identifiers() {
+        for (s, want) in [
+            ("a", true),
+            ("_x9", true),
+            ("MainPID", true),
+            ("", false),
+            ("9a", false),
+            ("a-b", false),
+            ("é", false),
+            ("None", false),
+            ("with", false),
+            ("true", false),
+        ] {
+            assert_eq!(is_identifier(s), want, "{s:?}");
+        }
+    }
+
+    #[test]
+    fn statement_tokens_finds_the_statement_under_the_cursor() {
+        let line = "x = 1; tree a b; f(";
+        let toks = lex(line, &is_cmd);
+        let text = |pos| {
+            statement_tokens(&toks, pos)
+                .iter()
+                .map(|t| t.span.slice(line))
+                .collect::<Vec<_>>()
+                .join(" ")
+        };
+        assert_eq!(text(0), "x = 1");
+        assert_eq!(text(5), "x = 1");
+        assert_eq!(text(6), "tree a b");
+        assert_eq!(text(12), "tree a b");
+        assert_eq!(text(line.len()), "f (");
+        assert_eq!(text(99), "f (");
+    }
+
+    pub(crate) const TRICKY: &[&str] = &[
+        r#"service_path = pystemd.dbuslib.path_encode(b"/org/freedesktop/systemd1/unit", b"myfirstservice.service")"#,
+        r#"call a"b c"d 'e f'g "x\"y\\z\q" a\ b \'"#,
+        "busctl call  org.freedesktop.systemd1 /x  Get ss 'a b' \"c\\\"d\"",
+        r#""\x4\u12\U0001F600\777\0 é€😀" 'é'"#,
+        "0x1f 0b 0o9 1e+ 1.e5 .5e-3 1__0 9999999999999999999999999999999999999999999",
+        "with a(1, [2, {3: 4}]) as b: c; !d; list x",
+        "x = 'ab\\\ncd' # é\n  tree é 'ü\n!€\n(\n[\n{\n",
+        "é€😀 $ ? ~ ` @ ^ & | \\ \t\r\x0c\0",
+        "rb'\\'' Br\"\\\" u'\\N{x}' b\"\\xé\"",
+    ];
+
+    /// Deterministic xorshift so the test needs no dependency.
+    pub(crate) fn random_lines(n: usize) -> Vec<String> {
+        let mut state: u64 = 0x9E37_79B9_7F4A_7C15;
+        let alphabet = b"ab19_.-=()[]{},:;#!\"'\\ \n\txbrueE+*/%<>";
+        (0..n)
+            .map(|i| {
+                let mut bytes = Vec::new();
+                for _ in 0..(i % 40) {
+                    state ^= state << 13;
+                    state ^= state >> 7;
+                    state ^= state << 17;
+                    let r = state as usize;
+                    if r.is_multiple_of(3) {
+                        bytes.push((r >> 8) as u8); // arbitrary byte, maybe invalid UTF-8
+                    } else {
+                        bytes.push(alphabet[(r >> 8) % alphabet.len()]);
+                    }
+                }
+                String::from_utf8_lossy(&bytes).into_owned()
+            })
+            .collect()
+    }
+
+    fn check_total(line: &str) {
+        let toks = lex(line, &is_cmd);
+        let mut prev_end = 0;
+        for t in &toks {
+            assert!(
+                t.span.start <= t.span.end && t.span.end <= line.len(),
+                "{line:?}: {t:?}"
+            );
+            assert!(
+                t.span.start >= prev_end,
+                "overlapping tokens in {line:?}: {t:?}"
+            );
+            assert!(line.is_char_boundary(t.span.start) && line.is_char_boundary(t.span.end));
+            prev_end = t.span.end;
+        }
+    }
+
+    #[test]
+    fn lexer_is_total_on_prefixes_and_random_input() {
+        for line in TRICKY {
+            for (i, _) in line.char_indices().chain([(line.len(), ' ')]) {
+                check_total(&line[..i]);
+            }
+        }
+        for line in random_lines(3000) {
+            check_total(&line);
+        }
     }
 }

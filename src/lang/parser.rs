@@ -20,6 +20,20 @@ use super::span::{Span, floor_boundary, line_col};
 /// Maximum bracket/operator nesting and maximum AST height.
 pub const MAX_DEPTH: usize = 200;
 
+/// Stack the parser may use before reporting "nested too deeply", whatever
+/// [`MAX_DEPTH`] says. Unoptimised builds use ~13 KiB per bracket level, so
+/// without this a debug build would overflow a 2 MiB thread (test harness,
+/// tokio workers) before reaching `MAX_DEPTH`; release builds use ~2.5 KiB
+/// per level and hit `MAX_DEPTH` first.
+const STACK_BUDGET: usize = 1 << 20;
+
+/// Address of a local in a fresh frame: a cheap, safe stack-depth probe.
+#[inline(never)]
+fn stack_addr() -> usize {
+    let probe = 0u8;
+    std::hint::black_box(&probe) as *const u8 as usize
+}
+
 #[derive(Debug, Clone, PartialEq, thiserror::Error)]
 #[error("{message}")]
 pub struct ParseError {
@@ -66,7 +80,10 @@ pub fn parse(line: &str, is_command: &dyn Fn(&str) -> bool) -> Result<Vec<Stmt>,
 /// twice when the caller already has the tokens).
 pub fn parse_tokens(line: &str, mut tokens: Vec<Token>) -> Result<Vec<Stmt>, ParseError> {
     tokens.retain(|t| !matches!(t.kind, TokenKind::Comment(_)));
-    if let Some(t) = tokens.iter().find(|t| matches!(t.kind, TokenKind::Error(_))) {
+    if let Some(t) = tokens
+        .iter()
+        .find(|t| matches!(t.kind, TokenKind::Error(_)))
+    {
         let TokenKind::Error(m) = &t.kind else {
             unreachable!()
         };
@@ -78,6 +95,7 @@ pub fn parse_tokens(line: &str, mut tokens: Vec<Token>) -> Result<Vec<Stmt>, Par
         pos: 0,
         depth: 0,
         last_end: 0,
+        stack_base: stack_addr(),
     }
     .program()
 }
@@ -96,6 +114,7 @@ struct Parser<'a> {
     pos: usize,
     depth: usize,
     last_end: usize,
+    stack_base: usize,
 }
 
 impl Parser<'_> {
@@ -216,7 +235,7 @@ impl Parser<'_> {
     }
 
     fn enter(&mut self) -> PResult<()> {
-        if self.depth >= MAX_DEPTH {
+        if self.depth >= MAX_DEPTH || self.stack_base.abs_diff(stack_addr()) > STACK_BUDGET {
             return Err(ParseError::new(
                 format!("expression is nested too deeply (more than {MAX_DEPTH} levels)"),
                 self.span(),
@@ -278,7 +297,7 @@ impl Parser<'_> {
                 StmtKind::Shell(s)
             }
             Some(TokenKind::Keyword(Keyword::Import)) => self.import()?,
-            Some(TokenKind::Keyword(Keyword::From)) => self.from_import()?,
+            Some(TokenKind::Keyword(Keyword::From)) => self.import_from()?,
             Some(TokenKind::Keyword(Keyword::With)) => self.with()?,
             Some(TokenKind::Keyword(Keyword::Pass)) => {
                 self.bump();
@@ -351,7 +370,7 @@ impl Parser<'_> {
         })
     }
 
-    fn from_import(&mut self) -> PResult<StmtKind> {
+    fn import_from(&mut self) -> PResult<StmtKind> {
         self.bump();
         let mut from = String::new();
         while self.eat_op(".").is_some() {
@@ -516,7 +535,7 @@ impl Parser<'_> {
         let mut left = self.prefix(min)?;
         // Right operand of the previous comparison, for chains `a < b < c`
         // which mean `a < b and b < c` (note: `b` is evaluated twice).
-        let mut chain: Option<Node> = None;
+        let mut chain: Option<Expr> = None;
         while let Some((op, prec, ntok)) = self.peek_binop() {
             if prec < min {
                 break;
@@ -533,44 +552,52 @@ impl Parser<'_> {
             } else {
                 self.binary(prec + 1)?
             };
-            let span = left.e.span.to(right.e.span);
-            left = match chain.take() {
-                Some(mid) if op.is_comparison() => {
-                    let cmp_span = mid.e.span.to(right.e.span);
-                    let cmp = self.node(
-                        ExprKind::Binary {
-                            op,
-                            left: Box::new(mid.e),
-                            right: Box::new(right.e.clone()),
-                        },
-                        cmp_span,
-                        &[mid.h, right.h],
-                    )?;
-                    self.node(
-                        ExprKind::Binary {
-                            op: BinOp::And,
-                            left: Box::new(left.e),
-                            right: Box::new(cmp.e),
-                        },
-                        span,
-                        &[left.h, cmp.h],
-                    )?
-                }
-                _ => self.node(
-                    ExprKind::Binary {
-                        op,
-                        left: Box::new(left.e),
-                        right: Box::new(right.e.clone()),
-                    },
-                    span,
-                    &[left.h, right.h],
-                )?,
-            };
-            if op.is_comparison() {
-                chain = Some(right);
+            let mid = chain.take();
+            let keep = op.is_comparison().then(|| right.e.clone());
+            left = self.combine(op, left, right, mid)?;
+            if let Some(e) = keep {
+                chain = Some(e);
             }
         }
         Ok(left)
+    }
+
+    /// `left op right`, or for a comparison chain `left and (mid op right)`.
+    #[inline(never)]
+    fn combine(&self, op: BinOp, left: Node, right: Node, mid: Option<Expr>) -> PResult<Node> {
+        let span = left.e.span.to(right.e.span);
+        let (h_left, h_right) = (left.h, right.h);
+        let right = match mid {
+            Some(mid) if op.is_comparison() => {
+                let cmp_span = mid.span.to(right.e.span);
+                let kind = ExprKind::Binary {
+                    op,
+                    left: Box::new(mid),
+                    right: Box::new(right.e),
+                };
+                // `mid` was part of `left`, so its height is below left's
+                let cmp = self.node(kind, cmp_span, &[h_left, h_right])?;
+                return self.node(
+                    ExprKind::Binary {
+                        op: BinOp::And,
+                        left: Box::new(left.e),
+                        right: Box::new(cmp.e),
+                    },
+                    span,
+                    &[h_left, cmp.h],
+                );
+            }
+            _ => right,
+        };
+        self.node(
+            ExprKind::Binary {
+                op,
+                left: Box::new(left.e),
+                right: Box::new(right.e),
+            },
+            span,
+            &[h_left, h_right],
+        )
     }
 
     fn prefix(&mut self, min: usize) -> PResult<Node> {
@@ -674,7 +701,7 @@ impl Parser<'_> {
         let mut args = Vec::new();
         let mut kwargs: Vec<(String, Span, Expr)> = Vec::new();
         let mut h = func.h;
-        while !self.is_op(")") {
+        while !self.is_op(")") && self.peek().is_some() {
             if let (Some(TokenKind::Ident(name)), Some(TokenKind::Op("="))) =
                 (self.peek(), self.peek_at(1))
             {
@@ -733,7 +760,7 @@ impl Parser<'_> {
     fn items(&mut self, open: Span, closer: &str) -> PResult<(Vec<Expr>, usize, Span)> {
         let mut items = Vec::new();
         let mut h = 0;
-        while !self.is_op(closer) {
+        while !self.is_op(closer) && self.peek().is_some() {
             let n = self.expr()?;
             h = h.max(n.h);
             items.push(n.e);
@@ -811,7 +838,7 @@ impl Parser<'_> {
         let open = self.bump().span;
         let mut pairs = Vec::new();
         let mut h = 0;
-        while !self.is_op("}") {
+        while !self.is_op("}") && self.peek().is_some() {
             let k = self.expr()?;
             if self.eat_op(":").is_none() {
                 if pairs.is_empty() && (self.is_op(",") || self.is_op("}")) {
@@ -831,5 +858,435 @@ impl Parser<'_> {
         }
         let close = self.close("}", open, true)?;
         self.node(ExprKind::Dict(pairs), open.to(close), &[h])
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::lang::ast::sexpr_all;
+    use crate::lang::span::char_column;
+
+    fn is_cmd(w: &str) -> bool {
+        [
+            "list",
+            "tree",
+            "introspect",
+            "get-property",
+            "set-property",
+            "call",
+            "help",
+            "exit",
+            "quit",
+            "monitor",
+            "capture",
+            "busctl",
+        ]
+        .contains(&w)
+    }
+
+    fn p(line: &str) -> Result<String, String> {
+        parse(line, &is_cmd)
+            .map(|s| sexpr_all(&s))
+            .map_err(|e| e.render(line))
+    }
+
+    #[test]
+    fn parse_table() {
+        let rows: &[(&str, &str)] = &[
+            // --- the pystemd workshop lines ---
+            (
+                r#"service_path = pystemd.dbuslib.path_encode(b"/org/freedesktop/systemd1/unit", b"myfirstservice.service")"#,
+                r#"(= service_path (call (. (. pystemd dbuslib) path_encode) "/org/freedesktop/systemd1/unit" "myfirstservice.service"))"#,
+            ),
+            (
+                r#"sdobject = pystemd.base.SDObject("org.freedesktop.systemd1", service_path, _autoload=True)"#,
+                r#"(= sdobject (call (. (. pystemd base) SDObject) "org.freedesktop.systemd1" service_path _autoload=True))"#,
+            ),
+            (
+                r#"sdobject.Properties.Get('org.freedesktop.systemd1.Service', "MainPID")"#,
+                r#"(call (. (. sdobject Properties) Get) "org.freedesktop.systemd1.Service" "MainPID")"#,
+            ),
+            ("type(_)", "(call type _)"),
+            (
+                "sdobject._interfaces['org.freedesktop.DBus.Peer'].GetMachineId()",
+                r#"(call (. ([] (. sdobject _interfaces) "org.freedesktop.DBus.Peer") GetMachineId))"#,
+            ),
+            (
+                r#"sdmanager.Manager.AttachProcessesToUnit("myfirstservice.service", "/", [os.getpid()])"#,
+                r#"(call (. (. sdmanager Manager) AttachProcessesToUnit) "myfirstservice.service" "/" [(call (. os getpid))])"#,
+            ),
+            ("import pystemd.run", "(import pystemd.run)"),
+            ("import os", "(import os)"),
+            (
+                "pystemd.daemon.notify(False, WATCHDOG=1, WATCHDOG_USEC=pystemd.daemon.watchdog_enabled() / 2 )",
+                "(call (. (. pystemd daemon) notify) False WATCHDOG=1 WATCHDOG_USEC=(/ (call (. (. pystemd daemon) watchdog_enabled)) 2))",
+            ),
+            (
+                r#"unit = pystemd.run("/usr/bin/stress --cpu 2", extra={"CPUQuota": 0.1})"#,
+                r#"(= unit (call (. pystemd run) "/usr/bin/stress --cpu 2" extra={"CPUQuota": 0.1}))"#,
+            ),
+            (
+                r#"with pystemd.base.SDObject("org.freedesktop.systemd1", service_path, _autoload=True) as sdobject: print(sdobject.Service.MainPID)"#,
+                r#"(with (call (. (. pystemd base) SDObject) "org.freedesktop.systemd1" service_path _autoload=True) as sdobject: (call print (. (. sdobject Service) MainPID)))"#,
+            ),
+            (
+                "pystemd.run(\n    [\"/usr/bin/env\"],\n    wait=True,\n)\nunit",
+                r#"(call (. pystemd run) ["/usr/bin/env"] wait=True); unit"#,
+            ),
+            // --- command lines ---
+            (
+                "busctl call  org.freedesktop.systemd1 /org/freedesktop/systemd1/unit/myfirstservice_2eservice  org.freedesktop.DBus.Properties  Get ss org.freedesktop.systemd1.Service MainPID",
+                r#"(cmd call "org.freedesktop.systemd1" "/org/freedesktop/systemd1/unit/myfirstservice_2eservice" "org.freedesktop.DBus.Properties" "Get" "ss" "org.freedesktop.systemd1.Service" "MainPID")"#,
+            ),
+            (
+                "introspect org.freedesktop.systemd1 /org/freedesktop/systemd1",
+                r#"(cmd introspect "org.freedesktop.systemd1" "/org/freedesktop/systemd1")"#,
+            ),
+            (
+                r#"call x /y z.w Restart s "replace""#,
+                r#"(cmd call "x" "/y" "z.w" "Restart" "s" "replace")"#,
+            ),
+            (
+                "get-property a /b c D; list",
+                r#"(cmd get-property "a" "/b" "c" "D"); (cmd list)"#,
+            ),
+            (
+                "tree org.freedesktop.systemd1 # comment",
+                r#"(cmd tree "org.freedesktop.systemd1")"#,
+            ),
+            ("list = 3", "(= list 3)"),
+            ("call(1)", "(call call 1)"),
+            ("help", "(cmd help)"),
+            ("help()", "(call help)"),
+            ("!ls -l | wc -l; echo x", r#"(! "ls -l | wc -l; echo x")"#),
+            ("busctl introspect X Y", r#"(cmd introspect "X" "Y")"#),
+            ("busctl --user tree", r#"(cmd busctl "--user" "tree")"#),
+            ("busctl", "(cmd busctl)"),
+            (
+                "x = 1; tree a\nlist",
+                r#"(= x 1); (cmd tree "a"); (cmd list)"#,
+            ),
+            (
+                r#"set-property a /b c D s 'hello world'"#,
+                r#"(cmd set-property "a" "/b" "c" "D" "s" "hello world")"#,
+            ),
+            // --- statements ---
+            ("", ""),
+            ("   ", ""),
+            (";;", ""),
+            ("# just a comment", ""),
+            ("x = 1  # set x", "(= x 1)"),
+            ("a; b;", "a; b"),
+            ("\n\na\n\n", "a"),
+            ("pass", "pass"),
+            ("x.y = 1", "(= (. x y) 1)"),
+            ("x[0] = 1", "(= ([] x 0) 1)"),
+            ("x = 1, 2", "(= x (tuple 1 2))"),
+            ("x = 1,", "(= x (tuple 1))"),
+            ("import a.b as c, d", "(import a.b as c, d)"),
+            ("from a.b import c as d, e", "(from a.b import c as d, e)"),
+            ("from a import (b,\n c,)", "(from a import b, c)"),
+            ("from . import x", "(from . import x)"),
+            ("from ..a import *", "(from ..a import *)"),
+            ("with a: b; c", "(with a: b; c)"),
+            (
+                "with a as b: list x; c\nd",
+                r#"(with a as b: (cmd list "x"); c); d"#,
+            ),
+            ("with a: pass;", "(with a: pass)"),
+            // --- literals ---
+            ("None", "None"),
+            ("true, false, True", "(tuple True False True)"),
+            ("0x10", "16"),
+            ("1.5e3", "1500.0"),
+            (r#""a" 'b' "c""#, r#""abc""#),
+            ("b'\\x00\\n'", r#""\0\n""#),
+            ("[]", "[]"),
+            ("[1, 2,]", "[1, 2]"),
+            ("[[1], []]", "[[1], []]"),
+            ("()", "(tuple)"),
+            ("(1)", "1"),
+            ("(1,)", "(tuple 1)"),
+            ("(1, 2)", "(tuple 1 2)"),
+            ("(1, 2,)", "(tuple 1 2)"),
+            ("a, b", "(tuple a b)"),
+            ("{}", "{}"),
+            ("{'a': 1, 'b': [2],}", r#"{"a": 1, "b": [2]}"#),
+            ("{1: {2: 3}}", "{1: {2: 3}}"),
+            // --- calls, attributes, items ---
+            ("f()", "(call f)"),
+            ("f(1,)", "(call f 1)"),
+            ("f(a, b=1,)", "(call f a b=1)"),
+            ("f(x)(y)", "(call (call f x) y)"),
+            ("a.b.c", "(. (. a b) c)"),
+            ("a[1, 2]", "([] a (tuple 1 2))"),
+            ("a[(1, 2)]", "([] a (tuple 1 2))"),
+            ("a['x'].y[0](z)", r#"(call ([] (. ([] a "x") y) 0) z)"#),
+            ("f(a == b)", "(call f (== a b))"),
+            // --- precedence ---
+            ("1 + 2 * 3", "(+ 1 (* 2 3))"),
+            ("(1 + 2) * 3", "(* (+ 1 2) 3)"),
+            ("1 - 2 - 3", "(- (- 1 2) 3)"),
+            ("a / b // c % d", "(% (// (/ a b) c) d)"),
+            ("2 ** 3 ** 2", "(** 2 (** 3 2))"),
+            ("-2 ** 2", "(- (** 2 2))"),
+            ("2 ** -1", "(** 2 (- 1))"),
+            ("2 ** -1 * 3", "(* (** 2 (- 1)) 3)"),
+            ("-a * b", "(* (- a) b)"),
+            ("- - +a", "(- (- (+ a)))"),
+            ("-x.y(1)", "(- (call (. x y) 1))"),
+            ("a or b and c", "(or a (and b c))"),
+            ("a and b or c", "(or (and a b) c)"),
+            ("not a or b", "(or (not a) b)"),
+            ("not a == b", "(not (== a b))"),
+            ("not not a", "(not (not a))"),
+            ("a + 1 == b * 2", "(== (+ a 1) (* b 2))"),
+            ("a < b < c", "(and (< a b) (< b c))"),
+            ("a < b <= c != d", "(and (and (< a b) (<= b c)) (!= c d))"),
+            ("a < b and c > d", "(and (< a b) (> c d))"),
+            ("a in b", "(in a b)"),
+            ("a not in b", "(not in a b)"),
+            ("a is None", "(is a None)"),
+            ("a is not None", "(is not a None)"),
+            ("not a in b", "(not (in a b))"),
+            ("a >= 1 or not b", "(or (>= a 1) (not b))"),
+        ];
+        let mut bad = Vec::new();
+        for (input, want) in rows {
+            match p(input) {
+                Ok(got) if got == *want => {}
+                got => bad.push(format!("{input:?}\n   got: {got:?}\n  want: {want}")),
+            }
+        }
+        assert!(bad.is_empty(), "{}", bad.join("\n"));
+    }
+
+    /// (input, 1-based char column where the error starts or 0 for "any",
+    /// message fragment)
+    #[test]
+    fn error_table() {
+        let deep_parens = "(".repeat(10_000);
+        let deep_brackets = format!("x = {}1{}", "[".repeat(5000), "]".repeat(5000));
+        let deep_neg = format!("{}1", "-".repeat(10_000));
+        let deep_not = format!("{}a", "not ".repeat(10_000));
+        let long_sum = format!("1{}", " + 1".repeat(5000));
+        let long_attr = format!("a{}", ".b".repeat(5000));
+        let long_pow = format!("2{}", " ** 2".repeat(5000));
+        let deep_with = "with a: ".repeat(5000) + "b";
+        let rows: Vec<(&str, usize, &str)> = vec![
+            ("f(1, 2", 7, "expected ')' to close '(' at column 2"),
+            (
+                "f(1 2)",
+                5,
+                "expected ',' or ')' to close '(' at column 2, found number 2",
+            ),
+            ("f(1; 2)", 4, "expected ',' or ')' to close '('"),
+            ("[1, 2", 6, "expected ']' to close '[' at column 1"),
+            ("{'a': 1", 8, "expected '}' to close '{' at column 1"),
+            ("x[1", 4, "expected ']' to close '['"),
+            (
+                "(a b)",
+                4,
+                "expected ',' or ')' to close '(' at column 1, found name 'b'",
+            ),
+            (
+                "f(\n1,\n",
+                1,
+                "expected ')' to close '(' at line 1, column 2",
+            ),
+            ("f(1,", 5, "expected ')' to close '(' at column 2"),
+            ("[1,", 4, "expected ']' to close '[' at column 1"),
+            ("(1,", 4, "expected ')' to close '(' at column 1"),
+            ("{1: 2,", 7, "expected '}' to close '{' at column 1"),
+            (", a", 1, "unexpected ',': expected an expression"),
+            (
+                "a b",
+                3,
+                "unexpected name 'b': expected an operator, ';' or end of line",
+            ),
+            ("x = 1 2", 7, "unexpected number 2"),
+            ("print 'x'", 7, "unexpected string 'x'"),
+            ("x = ", 5, "expected a value after '=' at column 3"),
+            ("1 +", 4, "unexpected end of line: expected an expression"),
+            (
+                "f(a=1, 2)",
+                8,
+                "positional argument follows keyword argument",
+            ),
+            ("f(a=1, a=2)", 8, "keyword argument 'a' repeated"),
+            ("f(a.b=1)", 3, "keyword argument name must be a plain name"),
+            ("f(*a)", 3, "argument unpacking"),
+            ("f(**a)", 3, "argument unpacking"),
+            ("f(x) = 3", 1, "cannot assign to a function call"),
+            ("a, b = 1, 2", 1, "cannot assign to a tuple"),
+            ("1 = 2", 1, "cannot assign to a number"),
+            ("None = 2", 1, "cannot assign to None"),
+            ("a + b = 2", 1, "cannot assign to an operator expression"),
+            ("a = b = 1", 7, "chained assignment"),
+            ("x = \"abc", 5, "unterminated string: add the closing \""),
+            ("x = 'abc", 5, "unterminated string: add the closing '"),
+            (
+                "call x \"unterminated",
+                8,
+                "unterminated quote: add the closing \"",
+            ),
+            ("x = 1 $", 7, "unexpected character '$'"),
+            ("é = 1", 1, "unexpected character 'é'"),
+            ("\"é\" + $", 7, "unexpected character '$'"),
+            (
+                "x ! y",
+                3,
+                "shell escapes (!cmd) are only allowed at the start",
+            ),
+            ("1abc", 1, "invalid number literal '1abc'"),
+            ("0x", 1, "invalid number literal"),
+            (
+                "99999999999999999999999999999999999999999",
+                1,
+                "integer literal too large",
+            ),
+            ("\"\\xZ\"", 1, "invalid \\x escape"),
+            ("a[1:2]", 4, "slices (a[i:j]) are not supported"),
+            ("a[:2]", 3, "slices"),
+            ("a[]", 3, "expected an index"),
+            ("{1, 2}", 1, "set literals"),
+            (
+                "{1: 2, 3}",
+                9,
+                "unexpected '}': expected ':' after the dict key",
+            ),
+            ("a == not b", 6, "unexpected keyword 'not'"),
+            ("a.1", 2, "unexpected number .1"),
+            ("a.", 3, "expected an attribute name after '.'"),
+            ("a.None", 3, "expected an attribute name"),
+            ("import", 7, "expected a module name after 'import'"),
+            ("import a.", 10, "expected a name after '.'"),
+            ("from a", 7, "expected 'import' after the module name"),
+            ("from a import", 14, "expected a name to import"),
+            ("import a as", 12, "expected a name after 'as'"),
+            ("with a", 7, "expected ':' after the 'with' header"),
+            ("with a as b:", 13, "expected a statement after ':'"),
+            ("with a:\n  b", 8, "only single-line 'with' bodies"),
+            (
+                "x = [i for i in y]",
+                8,
+                "expected ',' or ']' to close '[' at column 5, found name 'for'",
+            ),
+            ("lambda: 1", 7, "unexpected ':'"),
+            ("x += 1", 4, "unexpected '=': expected an expression"),
+            (")", 1, "unexpected ')'"),
+            ("a\nb c", 3, "unexpected name 'c'"),
+            // column 0: don't care (debug builds stop earlier, see STACK_BUDGET)
+            (&deep_parens, 0, "nested too deeply"),
+            (&deep_brackets, 0, "nested too deeply"),
+            (&deep_neg, 0, "nested too deeply"),
+            (&deep_not, 0, "nested too deeply"),
+            (&long_sum, 1, "nested too deeply"),
+            (&long_attr, 1, "nested too deeply"),
+            (&long_pow, 0, "nested too deeply"),
+            (&deep_with, 0, "nested too deeply"),
+        ];
+        let mut bad = Vec::new();
+        for (input, col, frag) in &rows {
+            let short: String = input.chars().take(40).collect();
+            match parse(input, &is_cmd) {
+                Ok(s) => bad.push(format!("{short:?}: parsed as {}", sexpr_all(&s))),
+                Err(e) => {
+                    let got_col = char_column(input, e.span.start);
+                    if (*col != 0 && got_col != *col) || !e.message.contains(frag) {
+                        bad.push(format!(
+                            "{short:?}\n   got: col {got_col}: {}\n  want: col {col}: ..{frag}..",
+                            e.message
+                        ));
+                    }
+                }
+            }
+        }
+        assert!(bad.is_empty(), "{}", bad.join("\n"));
+    }
+
+    #[test]
+    fn render_puts_carets_under_the_span() {
+        let rows: &[(&str, &str)] = &[
+            (
+                "f(1, 2",
+                "f(1, 2\n      ^ expected ')' to close '(' at column 2",
+            ),
+            (
+                "x = abc def",
+                "x = abc def\n        ^^^ unexpected name 'def': expected an operator, ';' or end of line",
+            ),
+            (
+                "x = 'éü' $",
+                "x = 'éü' $\n         ^ unexpected character '$'",
+            ),
+            ("\tx $", "\tx $\n\t  ^ unexpected character '$'"),
+            (
+                "a = 1\nb c\nd",
+                "b c\n  ^ unexpected name 'c': expected an operator, ';' or end of line",
+            ),
+            (
+                "x = 'ab",
+                "x = 'ab\n    ^^^ unterminated string: add the closing '",
+            ),
+        ];
+        for (input, want) in rows {
+            let e = parse(input, &is_cmd).unwrap_err();
+            assert_eq!(e.render(input), *want, "{input:?}");
+        }
+        // never panics on spans that don't fit the line
+        let e = ParseError::new("m", Span::new(50, 3));
+        assert_eq!(e.render("é"), "é\n ^ m");
+        assert_eq!(e.to_string(), "m");
+    }
+
+    #[test]
+    fn spans_point_into_the_source() {
+        let line = "sdobject.Properties.Get('x', k=1)";
+        let s = parse(line, &is_cmd).unwrap();
+        let StmtKind::Expr(e) = &s[0].kind else {
+            panic!()
+        };
+        assert_eq!(e.span.slice(line), line);
+        let ExprKind::Call { func, args, kwargs } = &e.kind else {
+            panic!()
+        };
+        let ExprKind::Attr { name_span, .. } = &func.kind else {
+            panic!()
+        };
+        assert_eq!(name_span.slice(line), "Get");
+        assert_eq!(func.span.slice(line), "sdobject.Properties.Get");
+        assert_eq!(args[0].span.slice(line), "'x'");
+        assert_eq!(kwargs[0].1.slice(line), "k");
+
+        let line = "x; busctl tree 'a b' c # z";
+        let s = parse(line, &is_cmd).unwrap();
+        assert_eq!(s[1].span.slice(line), "busctl tree 'a b' c");
+        let StmtKind::Command {
+            name,
+            name_span,
+            args,
+        } = &s[1].kind
+        else {
+            panic!()
+        };
+        assert_eq!((name.as_str(), name_span.slice(line)), ("tree", "tree"));
+        assert_eq!(args[0], ("a b".to_string(), Span::new(15, 20)));
+    }
+
+    #[test]
+    fn parser_is_total() {
+        use crate::lang::lexer::tests::{TRICKY, random_lines};
+        for line in TRICKY {
+            for (i, _) in line.char_indices() {
+                let _ = parse(&line[..i], &is_cmd);
+            }
+        }
+        for line in random_lines(3000) {
+            if let Err(e) = parse(&line, &is_cmd) {
+                let _ = e.render(&line);
+            }
+        }
     }
 }

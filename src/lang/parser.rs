@@ -1223,6 +1223,14 @@ mod tests {
             ),
             ("\tx $", "\tx $\n\t  ^ unexpected character '$'"),
             (
+                "f(a=1, 2)",
+                "f(a=1, 2)\n       ^ positional argument follows keyword argument",
+            ),
+            (
+                "f(x) = 3",
+                "f(x) = 3\n^^^^ cannot assign to a function call: only names, attributes (a.b) and items (a[k]) can be assigned",
+            ),
+            (
                 "a = 1\nb c\nd",
                 "b c\n  ^ unexpected name 'c': expected an operator, ';' or end of line",
             ),

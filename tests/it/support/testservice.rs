@@ -9,8 +9,8 @@
 //!     `org.rustemd.Child1` (`Id` property `s` = "a"/"b", `Ping() -> s` = "pong from a"/"b").
 //! * `org.rustemd.Odd` (raw message loop, no object server; `Introspect` only):
 //!   `/bad` malformed XML, `/huge` 20 interfaces x 500 members, `/slow` replies after 30 s,
-//!   `/empty` `<node/>`, `/weird` unusual-but-valid XML; other methods on those paths get
-//!   `org.freedesktop.DBus.Error.UnknownMethod`; any other path (`/` included)
+//!   `/empty` `<node/>`, `/weird` unusual-but-valid XML; `Properties.GetAll` on those paths
+//!   returns an empty `a{sv}`, other methods get `org.freedesktop.DBus.Error.UnknownMethod`; any other path (`/` included)
 //!   `org.freedesktop.DBus.Error.UnknownObject`.
 //! * `org.rustemd.Gone`: `/org/rustemd/Gone` with `org.rustemd.Child1` (`Id` = "gone"), until
 //!   [`drop_gone_peer`] closes its connection; afterwards calls to it fail with
@@ -436,6 +436,11 @@ async fn odd_handle(conn: Connection, msg: zbus::Message) {
             iface.as_deref(),
             None | Some("org.freedesktop.DBus.Introspectable")
         );
+    let is_get_all = member == "GetAll"
+        && matches!(
+            iface.as_deref(),
+            None | Some("org.freedesktop.DBus.Properties")
+        );
     let xml: Option<&str> = match path.as_str() {
         "/bad" => Some(ODD_BAD_XML),
         "/huge" => Some(odd_huge_xml()),
@@ -450,6 +455,11 @@ async fn odd_handle(conn: Connection, msg: zbus::Message) {
                 tokio::time::sleep(ODD_SLOW_DELAY).await;
             }
             conn.reply(&hdr, &xml).await
+        }
+        // So that `busctl introspect` (which calls GetAll on every interface) works.
+        Some(_) if is_get_all => {
+            conn.reply(&hdr, &HashMap::<String, OwnedVariant>::new())
+                .await
         }
         Some(_) => {
             conn.reply_error(

@@ -161,7 +161,7 @@ impl Test {
         value
     }
 
-    #[allow(clippy::too_many_arguments)]
+    #[allow(clippy::too_many_arguments, clippy::type_complexity)]
     fn all_ints(
         &self,
         y: u8,

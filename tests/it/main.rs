@@ -1,1 +1,2 @@
-
+mod dbus_service;
+mod support;

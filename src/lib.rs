@@ -2,3 +2,5 @@
 pub fn run() -> i32 {
     0
 }
+
+pub mod bus;

@@ -67,9 +67,13 @@ pub fn format_g(v: f64) -> String {
     let e_form = format!("{:.*e}", (P - 1) as usize, v);
     let (mant, exp) = e_form.split_once('e').unwrap_or((&e_form, "0"));
     let x: i32 = exp.parse().unwrap_or(0);
-    if x < -4 || x >= P {
+    if !(-4..P).contains(&x) {
         let mant = strip_zeros(mant);
-        format!("{mant}e{}{:02}", if x < 0 { '-' } else { '+' }, x.unsigned_abs())
+        format!(
+            "{mant}e{}{:02}",
+            if x < 0 { '-' } else { '+' },
+            x.unsigned_abs()
+        )
     } else {
         let fixed = format!("{:.*}", (P - 1 - x) as usize, v);
         strip_zeros(&fixed).to_owned()
@@ -194,7 +198,11 @@ pub enum ArgsError {
     TooMany,
     /// A word that is not a valid `what` (e.g. `unsigned 32bit integer`, `boolean`).
     #[error("Failed to parse '{word}' as {what}: {errno}")]
-    BadWord { word: String, what: &'static str, errno: Errno },
+    BadWord {
+        word: String,
+        what: &'static str,
+        errno: Errno,
+    },
     #[error("Failed to parse '{word}' number of array entries: {errno}")]
     BadArrayCount { word: String, errno: Errno },
     #[error("Invalid array signature: Invalid argument")]
@@ -329,7 +337,8 @@ fn append(
                 }
             }
             b'v' => {
-                let inner_sig = Sig::parse(v).map_err(|_| ArgsError::CreateMessage(Errno::Inval))?;
+                let inner_sig =
+                    Sig::parse(v).map_err(|_| ArgsError::CreateMessage(Errno::Inval))?;
                 let mut inner = append(v.as_bytes(), words, p, false)?;
                 match (inner.pop(), inner.is_empty()) {
                     (Some(d), true) if d.has_sig(&inner_sig) => Data::Variant(Box::new(d)),
@@ -359,7 +368,11 @@ fn append(
 }
 
 fn bad(word: &str, what: &'static str, errno: Errno) -> ArgsError {
-    ArgsError::BadWord { word: word.to_owned(), what, errno }
+    ArgsError::BadWord {
+        word: word.to_owned(),
+        what,
+        errno,
+    }
 }
 
 fn num<T>(
@@ -390,7 +403,10 @@ fn c_isspace(b: u8) -> bool {
 
 /// systemd's `WHITESPACE` skipped by `safe_ato*()` before the prefix check.
 fn skip_whitespace(s: &[u8]) -> &[u8] {
-    let n = s.iter().take_while(|b| matches!(b, b' ' | b'\t' | b'\n' | b'\r')).count();
+    let n = s
+        .iter()
+        .take_while(|b| matches!(b, b' ' | b'\t' | b'\n' | b'\r'))
+        .count();
     &s[n..]
 }
 
@@ -436,7 +452,11 @@ fn c_strto(s: &[u8], mut base: u32) -> Result<(bool, u128), Errno> {
         return Err(Errno::Inval);
     }
     // Overflow (ERANGE) is reported before trailing garbage (EINVAL).
-    let limit = if neg { 1u128 << 64 } else { u128::from(u64::MAX) };
+    let limit = if neg {
+        1u128 << 64
+    } else {
+        u128::from(u64::MAX)
+    };
     if mag > limit {
         return Err(Errno::Range);
     }
@@ -453,7 +473,11 @@ fn safe_atou_max(s: &str, max: u64) -> Result<u64, Errno> {
     if mag > u128::from(u64::MAX) {
         return Err(Errno::Range); // strtoull overflow
     }
-    let l = if neg { (mag as u64).wrapping_neg() } else { mag as u64 };
+    let l = if neg {
+        (mag as u64).wrapping_neg()
+    } else {
+        mag as u64
+    };
     if l != 0 && s.first() == Some(&b'-') {
         return Err(Errno::Range);
     }
@@ -524,7 +548,10 @@ fn safe_atod(s: &str) -> Result<f64, Errno> {
     } else if lower(3).as_deref() == Some(b"nan") {
         let mut n = 3;
         if rest.get(3) == Some(&b'(') {
-            let k = rest[4..].iter().take_while(|c| c.is_ascii_alphanumeric() || **c == b'_').count();
+            let k = rest[4..]
+                .iter()
+                .take_while(|c| c.is_ascii_alphanumeric() || **c == b'_')
+                .count();
             if rest.get(4 + k) == Some(&b')') {
                 n = 5 + k;
             }
@@ -551,7 +578,11 @@ fn safe_atod(s: &str) -> Result<f64, Errno> {
             .position(|c| matches!(c, b'e' | b'E' | b'p' | b'P'))
             .unwrap_or(used);
         let hex = matches!(rest, [b'0', b'x' | b'X', ..]);
-        let digits = if hex { &rest[2..mant_end] } else { &rest[..mant_end] };
+        let digits = if hex {
+            &rest[2..mant_end]
+        } else {
+            &rest[..mant_end]
+        };
         if digits.iter().any(|c| c.is_ascii_hexdigit() && *c != b'0') {
             return Err(Errno::Range);
         }
@@ -604,7 +635,9 @@ fn hex_float(s: &[u8]) -> (f64, usize) {
             n += 1;
             continue;
         }
-        let Some(d) = char::from(c).to_digit(16) else { break };
+        let Some(d) = char::from(c).to_digit(16) else {
+            break;
+        };
         if mant >> 56 == 0 {
             mant = (mant << 4) | u64::from(d);
             if seen_dot {
@@ -649,7 +682,10 @@ mod tests {
 
     #[test]
     fn cescape_matches_systemd() {
-        assert_eq!(cescape("a\"b\\c'\n\t\r\x07\x08\x0b\x0c"), "a\\\"b\\\\c\\'\\n\\t\\r\\a\\b\\v\\f");
+        assert_eq!(
+            cescape("a\"b\\c'\n\t\r\x07\x08\x0b\x0c"),
+            "a\\\"b\\\\c\\'\\n\\t\\r\\a\\b\\v\\f"
+        );
         assert_eq!(cescape("\x01\x7f"), "\\001\\177");
         assert_eq!(cescape("ä"), "\\303\\244");
         assert_eq!(cescape("plain text"), "plain text");
@@ -670,7 +706,7 @@ mod tests {
             (0.00001, "1e-05"),
             (1e-300, "1e-300"),
             (1e300, "1e+300"),
-            (3.14159265, "3.14159"),
+            (1.23456789, "1.23457"),
             (2.2250738585072014e-308, "2.22507e-308"),
             (999999.5, "1e+06"),
             (99999.95, "99999.9"),
@@ -699,15 +735,27 @@ mod tests {
         assert_eq!(format_reply(&[v]), "v u 17822\n");
         assert_eq!(format_reply(&[]), "");
         let st = Data::Struct(vec![Data::Str("x".into()), Data::Path("/a".into())]);
-        assert_eq!(format_reply(&[st.clone(), Data::Bool(true)]), "(so)b \"x\" \"/a\" true\n");
-        assert_eq!(format_values(&[Data::Bool(false), st]), "false \"x\" \"/a\"");
+        assert_eq!(
+            format_reply(&[st.clone(), Data::Bool(true)]),
+            "(so)b \"x\" \"/a\" true\n"
+        );
+        assert_eq!(
+            format_values(&[Data::Bool(false), st]),
+            "false \"x\" \"/a\""
+        );
         let d = Data::Dict {
             key: Sig::Str,
             value: Sig::Variant,
-            entries: vec![(Data::Str("k".into()), Data::Variant(Box::new(Data::Byte(7))))],
+            entries: vec![(
+                Data::Str("k".into()),
+                Data::Variant(Box::new(Data::Byte(7))),
+            )],
         };
         assert_eq!(format_reply(&[d]), "a{sv} 1 \"k\" y 7\n");
-        let empty = Data::Array { elem: Sig::Byte, items: vec![] };
+        let empty = Data::Array {
+            elem: Sig::Byte,
+            items: vec![],
+        };
         assert_eq!(format_reply(&[empty, Data::I16(-1)]), "ayn 0 -1\n");
         assert_eq!(format_values(&[Data::Double(0.5)]), "0.5");
     }
@@ -721,14 +769,23 @@ mod tests {
         let r = parse_args("v", &w(&["s", "hello"])).unwrap();
         assert_eq!(r, vec![Data::Variant(Box::new(Data::Str("hello".into())))]);
         let r = parse_args("(su)", &w(&["x", "5"])).unwrap();
-        assert_eq!(r, vec![Data::Struct(vec![Data::Str("x".into()), Data::U32(5)])]);
-        let r = parse_args("a(sa{sv})", &w(&["1", "n", "2", "a", "b", "true", "c", "ai", "1", "-3"]))
-            .unwrap();
+        assert_eq!(
+            r,
+            vec![Data::Struct(vec![Data::Str("x".into()), Data::U32(5)])]
+        );
+        let r = parse_args(
+            "a(sa{sv})",
+            &w(&["1", "n", "2", "a", "b", "true", "c", "ai", "1", "-3"]),
+        )
+        .unwrap();
         assert_eq!(format_values(&r), "1 \"n\" 2 \"a\" b true \"c\" ai 1 -3");
         let r = parse_args("v", &w(&["(sv)", "a", "u", "1"])).unwrap();
         assert_eq!(format_reply(&r), "v (sv) \"a\" u 1\n");
         assert_eq!(parse_args("", &w(&["ignored"])).unwrap(), vec![]);
-        assert_eq!(parse_args("aas", &w(&["0"])).unwrap()[0].sig().to_string(), "aas");
+        assert_eq!(
+            parse_args("aas", &w(&["0"])).unwrap()[0].sig().to_string(),
+            "aas"
+        );
     }
 
     #[test]
@@ -741,8 +798,14 @@ mod tests {
             e("u", &["-5"]),
             "Failed to parse '-5' as unsigned 32bit integer: Numerical result out of range"
         );
-        assert_eq!(e("u", &["08"]), "Failed to parse '08' as unsigned 32bit integer: Invalid argument");
-        assert_eq!(e("u", &["10 "]), "Failed to parse '10 ' as unsigned 32bit integer: Invalid argument");
+        assert_eq!(
+            e("u", &["08"]),
+            "Failed to parse '08' as unsigned 32bit integer: Invalid argument"
+        );
+        assert_eq!(
+            e("u", &["10 "]),
+            "Failed to parse '10 ' as unsigned 32bit integer: Invalid argument"
+        );
         assert_eq!(
             e("n", &["32768"]),
             "Failed to parse '32768' as signed 16bit integer: Numerical result out of range"
@@ -751,7 +814,10 @@ mod tests {
             e("y", &["256"]),
             "Failed to parse '256' as byte (unsigned 8bit integer): Numerical result out of range"
         );
-        assert_eq!(e("b", &["2"]), "Failed to parse '2' as boolean: Invalid argument");
+        assert_eq!(
+            e("b", &["2"]),
+            "Failed to parse '2' as boolean: Invalid argument"
+        );
         assert_eq!(
             e("d", &["1e400"]),
             "Failed to parse '1e400' as double precision floating point: Numerical result out of range"
@@ -764,15 +830,42 @@ mod tests {
             e("d", &["2 "]),
             "Failed to parse '2 ' as double precision floating point: Invalid argument"
         );
-        assert_eq!(e("as", &["x"]), "Failed to parse 'x' number of array entries: Invalid argument");
-        assert_eq!(e("o", &["foo"]), "Failed to create bus message: Invalid argument");
-        assert_eq!(e("g", &["a{"]), "Failed to create bus message: Invalid argument");
-        assert_eq!(e("v", &["su", "x", "1"]), "Failed to create bus message: Invalid argument");
-        assert_eq!(e("v", &[""]), "Failed to create bus message: Invalid argument");
-        assert_eq!(e("{sv}", &["a", "s", "b"]), "Failed to create bus message: No such device or address");
-        assert_eq!(e("(s", &["x"]), "Invalid struct/dict entry signature: Invalid argument");
-        assert_eq!(e("a{vs}", &["0"]), "Invalid array signature: Invalid argument");
-        assert_eq!(e("h", &["0"]), "UNIX file descriptor not supported as type.");
+        assert_eq!(
+            e("as", &["x"]),
+            "Failed to parse 'x' number of array entries: Invalid argument"
+        );
+        assert_eq!(
+            e("o", &["foo"]),
+            "Failed to create bus message: Invalid argument"
+        );
+        assert_eq!(
+            e("g", &["a{"]),
+            "Failed to create bus message: Invalid argument"
+        );
+        assert_eq!(
+            e("v", &["su", "x", "1"]),
+            "Failed to create bus message: Invalid argument"
+        );
+        assert_eq!(
+            e("v", &[""]),
+            "Failed to create bus message: Invalid argument"
+        );
+        assert_eq!(
+            e("{sv}", &["a", "s", "b"]),
+            "Failed to create bus message: No such device or address"
+        );
+        assert_eq!(
+            e("(s", &["x"]),
+            "Invalid struct/dict entry signature: Invalid argument"
+        );
+        assert_eq!(
+            e("a{vs}", &["0"]),
+            "Invalid array signature: Invalid argument"
+        );
+        assert_eq!(
+            e("h", &["0"]),
+            "UNIX file descriptor not supported as type."
+        );
         assert_eq!(e("sz", &["a", "b"]), "Unknown signature type z.");
         assert_eq!(e("x)", &["1"]), "Too few parameters for signature.");
     }

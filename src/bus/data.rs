@@ -59,7 +59,9 @@ impl Data {
             Data::Signature(_) => Sig::Signature,
             Data::Fd(_) => Sig::Fd,
             Data::Array { elem, .. } => Sig::Array(Box::new(elem.clone())),
-            Data::Dict { key, value, .. } => Sig::Dict(Box::new(key.clone()), Box::new(value.clone())),
+            Data::Dict { key, value, .. } => {
+                Sig::Dict(Box::new(key.clone()), Box::new(value.clone()))
+            }
             Data::Struct(fields) => Sig::Struct(fields.iter().map(Data::sig).collect()),
             Data::Variant(_) => Sig::Variant,
         }
@@ -100,8 +102,15 @@ mod tests {
     fn sig_of_values() {
         let d = Data::Struct(vec![
             Data::I32(1),
-            Data::Dict { key: Sig::Str, value: Sig::Variant, entries: vec![] },
-            Data::Array { elem: Sig::Byte, items: vec![] },
+            Data::Dict {
+                key: Sig::Str,
+                value: Sig::Variant,
+                entries: vec![],
+            },
+            Data::Array {
+                elem: Sig::Byte,
+                items: vec![],
+            },
         ]);
         assert_eq!(d.sig().to_string(), "(ia{sv}ay)");
         assert!(d.has_sig(&Sig::parse("(ia{sv}ay)").unwrap()));

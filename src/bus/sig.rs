@@ -102,7 +102,9 @@ impl Parser<'_> {
             }
             b'(' => {
                 if structs + 1 > MAX_STRUCT_DEPTH {
-                    return Err(self.err(at, format!("more than {MAX_STRUCT_DEPTH} nested structs")));
+                    return Err(
+                        self.err(at, format!("more than {MAX_STRUCT_DEPTH} nested structs"))
+                    );
                 }
                 let mut fields = Vec::new();
                 loop {
@@ -182,9 +184,15 @@ impl Sig {
     /// Parse exactly one complete type, e.g. `a{sv}`.
     pub fn parse(s: &str) -> Result<Sig, SigError> {
         check_len(s)?;
-        let mut p = Parser { s: s.as_bytes(), pos: 0 };
+        let mut p = Parser {
+            s: s.as_bytes(),
+            pos: 0,
+        };
         if s.is_empty() {
-            return Err(p.err(0, "expected a single complete type, found an empty signature"));
+            return Err(p.err(
+                0,
+                "expected a single complete type, found an empty signature",
+            ));
         }
         let sig = p.one(0, 0)?;
         if p.pos != s.len() {
@@ -196,7 +204,10 @@ impl Sig {
     /// Parse zero or more complete types, e.g. `ssv` (a method's arguments or a body).
     pub fn parse_list(s: &str) -> Result<Vec<Sig>, SigError> {
         check_len(s)?;
-        let mut p = Parser { s: s.as_bytes(), pos: 0 };
+        let mut p = Parser {
+            s: s.as_bytes(),
+            pos: 0,
+        };
         let mut out = Vec::new();
         while p.pos < s.len() {
             out.push(p.one(0, 0)?);
@@ -217,7 +228,10 @@ impl Sig {
 
     /// Whether this is a basic type (may be a dict key).
     pub fn is_basic(&self) -> bool {
-        !matches!(self, Sig::Variant | Sig::Array(_) | Sig::Dict(..) | Sig::Struct(_))
+        !matches!(
+            self,
+            Sig::Variant | Sig::Array(_) | Sig::Dict(..) | Sig::Struct(_)
+        )
     }
 
     /// The type code character of a basic type, or the first character of a container.
@@ -290,8 +304,28 @@ mod tests {
     #[test]
     fn round_trips() {
         for s in [
-            "y", "b", "n", "q", "i", "u", "x", "t", "d", "s", "o", "g", "h", "v", "as", "a{sv}",
-            "(so)", "a(sasb)", "(i(s(ay)))", "aay", "a{oa{sa{sv}}}", "a{ys}",
+            "y",
+            "b",
+            "n",
+            "q",
+            "i",
+            "u",
+            "x",
+            "t",
+            "d",
+            "s",
+            "o",
+            "g",
+            "h",
+            "v",
+            "as",
+            "a{sv}",
+            "(so)",
+            "a(sasb)",
+            "(i(s(ay)))",
+            "aay",
+            "a{oa{sa{sv}}}",
+            "a{ys}",
         ] {
             let sig = Sig::parse(s).unwrap();
             assert_eq!(sig.to_string(), s);
@@ -337,11 +371,21 @@ mod tests {
         let ok = format!("{}y", "a".repeat(32));
         assert!(Sig::parse(&ok).is_ok());
         let bad = format!("{}y", "a".repeat(33));
-        assert!(Sig::parse(&bad).unwrap_err().reason.contains("nested arrays"));
+        assert!(
+            Sig::parse(&bad)
+                .unwrap_err()
+                .reason
+                .contains("nested arrays")
+        );
         let ok = format!("{}y{}", "(".repeat(32), ")".repeat(32));
         assert!(Sig::parse(&ok).is_ok());
         let bad = format!("{}y{}", "(".repeat(33), ")".repeat(33));
-        assert!(Sig::parse(&bad).unwrap_err().reason.contains("nested structs"));
+        assert!(
+            Sig::parse(&bad)
+                .unwrap_err()
+                .reason
+                .contains("nested structs")
+        );
         // dict entries count as structs
         let bad = format!("{}a{{sy}}{}", "(".repeat(32), ")".repeat(32));
         assert!(Sig::parse(&bad).is_err());

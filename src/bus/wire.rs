@@ -46,7 +46,9 @@ pub enum WireError {
 }
 
 fn enc_err(message: impl Into<String>) -> WireError {
-    WireError::Encode { message: message.into() }
+    WireError::Encode {
+        message: message.into(),
+    }
 }
 
 /// Whether `p` is a valid object path: `/`, or `/` followed by non-empty segments of
@@ -167,7 +169,11 @@ impl Enc {
                 }
                 self.patch_len(len_at, start)?;
             }
-            Data::Dict { key, value, entries } => {
+            Data::Dict {
+                key,
+                value,
+                entries,
+            } => {
                 let depth = enter(depth)?;
                 self.u32(0);
                 let len_at = self.buf.len() - 4;
@@ -212,7 +218,9 @@ impl Enc {
     fn patch_len(&mut self, len_at: usize, start: usize) -> Result<(), WireError> {
         let len = self.buf.len() - start;
         if len > MAX_ARRAY_LEN {
-            return Err(enc_err(format!("array of {len} bytes exceeds the 64 MiB limit")));
+            return Err(enc_err(format!(
+                "array of {len} bytes exceeds the 64 MiB limit"
+            )));
         }
         self.buf[len_at..len_at + 4].copy_from_slice(&(len as u32).to_le_bytes());
         Ok(())
@@ -221,7 +229,9 @@ impl Enc {
 
 fn enter(depth: usize) -> Result<usize, WireError> {
     if depth >= MAX_TOTAL_DEPTH {
-        return Err(enc_err(format!("values nested more than {MAX_TOTAL_DEPTH} containers deep")));
+        return Err(enc_err(format!(
+            "values nested more than {MAX_TOTAL_DEPTH} containers deep"
+        )));
     }
     Ok(depth + 1)
 }
@@ -244,7 +254,10 @@ fn dup_fd(raw: i32) -> Result<OwnedFd, WireError> {
 pub fn encode(args: &[Data]) -> Result<(Vec<u8>, Vec<OwnedFd>), WireError> {
     let sigs: Vec<Sig> = args.iter().map(Data::sig).collect();
     Sig::parse_list(&sig_list_string(&sigs)).map_err(|e| enc_err(e.to_string()))?;
-    let mut enc = Enc { buf: Vec::with_capacity(64), fds: Vec::new() };
+    let mut enc = Enc {
+        buf: Vec::with_capacity(64),
+        fds: Vec::new(),
+    };
     for a in args {
         enc.value(a, 0)?;
     }
@@ -265,14 +278,24 @@ struct Dec<'a> {
 
 impl<'a> Dec<'a> {
     fn err(&self, offset: usize, message: impl Into<String>) -> WireError {
-        WireError::Decode { offset, message: message.into() }
+        WireError::Decode {
+            offset,
+            message: message.into(),
+        }
     }
 
     fn short(&self, what: &str, need: usize) -> WireError {
-        let place = if self.end < self.buf.len() { "its array" } else { "the body" };
+        let place = if self.end < self.buf.len() {
+            "its array"
+        } else {
+            "the body"
+        };
         self.err(
             self.pos,
-            format!("{what} needs {need} bytes but {place} ends {} bytes on", self.end - self.pos),
+            format!(
+                "{what} needs {need} bytes but {place} ends {} bytes on",
+                self.end - self.pos
+            ),
         )
     }
 
@@ -329,9 +352,8 @@ impl<'a> Dec<'a> {
         if let Some(i) = bytes.iter().position(|&b| b == 0) {
             return Err(self.err(at + i, format!("{what} contains a NUL byte")));
         }
-        let s = std::str::from_utf8(bytes).map_err(|e| {
-            self.err(at + e.valid_up_to(), format!("{what} is not valid UTF-8"))
-        })?;
+        let s = std::str::from_utf8(bytes)
+            .map_err(|e| self.err(at + e.valid_up_to(), format!("{what} is not valid UTF-8")))?;
         Ok((s, at))
     }
 
@@ -375,9 +397,8 @@ impl<'a> Dec<'a> {
             Sig::Variant => {
                 let depth = self.enter(depth)?;
                 let (s, at) = self.text("variant signature", true)?;
-                let inner = Sig::parse(s).map_err(|e| {
-                    self.err(at + e.offset, format!("variant signature: {e}"))
-                })?;
+                let inner = Sig::parse(s)
+                    .map_err(|e| self.err(at + e.offset, format!("variant signature: {e}")))?;
                 Data::Variant(Box::new(self.value(&inner, depth)?))
             }
             Sig::Array(elem) => {
@@ -388,7 +409,10 @@ impl<'a> Dec<'a> {
                     items.push(self.value(elem, depth)?);
                 }
                 self.end = old;
-                Data::Array { elem: (**elem).clone(), items }
+                Data::Array {
+                    elem: (**elem).clone(),
+                    items,
+                }
             }
             Sig::Dict(k, v) => {
                 let depth = self.enter(depth)?;
@@ -402,7 +426,11 @@ impl<'a> Dec<'a> {
                     entries.push((key, value));
                 }
                 self.end = old;
-                Data::Dict { key: (**k).clone(), value: (**v).clone(), entries }
+                Data::Dict {
+                    key: (**k).clone(),
+                    value: (**v).clone(),
+                    entries,
+                }
             }
             Sig::Struct(fields) => {
                 let depth = self.enter(depth)?;
@@ -438,7 +466,10 @@ impl<'a> Dec<'a> {
         if len > self.end - self.pos {
             return Err(self.err(
                 at,
-                format!("array length {len} runs past the end ({} bytes left)", self.end - self.pos),
+                format!(
+                    "array length {len} runs past the end ({} bytes left)",
+                    self.end - self.pos
+                ),
             ));
         }
         let old = self.end;
@@ -450,8 +481,19 @@ impl<'a> Dec<'a> {
 /// Unmarshal a body holding values of types `sigs`. `body` starts at an 8-aligned offset of its
 /// message; `fds` is the message's fd list (an `h` value is resolved through it, or stays the raw
 /// index if the list is too short). Bytes left over after the last value are an error.
-pub fn decode(body: &[u8], endian: Endian, sigs: &[Sig], fds: &[i32]) -> Result<Vec<Data>, WireError> {
-    let mut dec = Dec { buf: body, end: body.len(), pos: 0, big: endian == Endian::Big, fds };
+pub fn decode(
+    body: &[u8],
+    endian: Endian,
+    sigs: &[Sig],
+    fds: &[i32],
+) -> Result<Vec<Data>, WireError> {
+    let mut dec = Dec {
+        buf: body,
+        end: body.len(),
+        pos: 0,
+        big: endian == Endian::Big,
+        fds,
+    };
     let mut out = Vec::with_capacity(sigs.len());
     for s in sigs {
         out.push(dec.value(s, 0)?);
@@ -482,8 +524,22 @@ fn header_signature(msg: &[u8]) -> Option<String> {
         _ => return None,
     };
     let fields_sig = Sig::parse("a(yv)").ok()?;
-    let head = [Sig::Byte, Sig::Byte, Sig::Byte, Sig::Byte, Sig::U32, Sig::U32, fields_sig];
-    let mut dec = Dec { buf: msg, end: msg.len(), pos: 0, big: endian == Endian::Big, fds: &[] };
+    let head = [
+        Sig::Byte,
+        Sig::Byte,
+        Sig::Byte,
+        Sig::Byte,
+        Sig::U32,
+        Sig::U32,
+        fields_sig,
+    ];
+    let mut dec = Dec {
+        buf: msg,
+        end: msg.len(),
+        pos: 0,
+        big: endian == Endian::Big,
+        fds: &[],
+    };
     let mut fields = None;
     for s in &head {
         fields = Some(dec.value(s, 0).ok()?);
@@ -547,4 +603,419 @@ pub fn decode_message(msg: &zbus::Message) -> Result<(Vec<Sig>, Vec<Data>), Wire
     let fds: Vec<i32> = data.fds().iter().map(|f| f.as_raw_fd()).collect();
     let values = decode(data.bytes(), endian, &sigs, &fds)?;
     Ok((sigs, values))
+}
+
+#[cfg(test)]
+mod tests {
+    use std::collections::HashMap;
+
+    use super::*;
+
+    /// xorshift64*: deterministic pseudo-random numbers without a dependency.
+    struct Rng(u64);
+    impl Rng {
+        fn next(&mut self) -> u64 {
+            self.0 ^= self.0 >> 12;
+            self.0 ^= self.0 << 25;
+            self.0 ^= self.0 >> 27;
+            self.0.wrapping_mul(0x2545_F491_4F6C_DD1D)
+        }
+        fn below(&mut self, n: u64) -> u64 {
+            self.next() % n
+        }
+    }
+
+    fn basic_sig(r: &mut Rng) -> Sig {
+        [
+            Sig::Byte,
+            Sig::Bool,
+            Sig::I16,
+            Sig::U16,
+            Sig::I32,
+            Sig::U32,
+            Sig::I64,
+            Sig::U64,
+            Sig::Double,
+            Sig::Str,
+            Sig::Path,
+            Sig::Signature,
+        ][r.below(12) as usize]
+            .clone()
+    }
+
+    fn rand_sig(r: &mut Rng, depth: u32) -> Sig {
+        if depth >= 4 {
+            return basic_sig(r);
+        }
+        match r.below(10) {
+            0 => Sig::Array(Box::new(rand_sig(r, depth + 1))),
+            1 => Sig::Dict(Box::new(basic_sig(r)), Box::new(rand_sig(r, depth + 1))),
+            2 => Sig::Struct(
+                (0..1 + r.below(3))
+                    .map(|_| rand_sig(r, depth + 1))
+                    .collect(),
+            ),
+            3 => Sig::Variant,
+            _ => basic_sig(r),
+        }
+    }
+
+    fn rand_str(r: &mut Rng) -> String {
+        let pool = ["", "a", "hello", "ä€", "with space", "\n\t\"", "x_y"];
+        pool[r.below(pool.len() as u64) as usize].to_owned()
+    }
+
+    fn rand_data(r: &mut Rng, sig: &Sig, depth: u32) -> Data {
+        match sig {
+            Sig::Byte => Data::Byte(r.next() as u8),
+            Sig::Bool => Data::Bool(r.below(2) == 1),
+            Sig::I16 => Data::I16(r.next() as i16),
+            Sig::U16 => Data::U16(r.next() as u16),
+            Sig::I32 => Data::I32(r.next() as i32),
+            Sig::U32 => Data::U32(r.next() as u32),
+            Sig::I64 => Data::I64(r.next() as i64),
+            Sig::U64 => Data::U64(r.next()),
+            Sig::Double => {
+                let d = f64::from_bits(r.next());
+                Data::Double(if d.is_nan() { 0.25 } else { d })
+            }
+            Sig::Str => Data::Str(rand_str(r)),
+            Sig::Path => Data::Path(["/", "/a", "/org/x_1/y"][r.below(3) as usize].to_owned()),
+            Sig::Signature => {
+                Data::Signature(["", "s", "a{sv}", "(ii)ay"][r.below(4) as usize].to_owned())
+            }
+            Sig::Fd => Data::Fd(0),
+            Sig::Variant => {
+                let inner = rand_sig(r, depth + 1);
+                Data::Variant(Box::new(rand_data(r, &inner, depth + 1)))
+            }
+            Sig::Array(e) => Data::Array {
+                elem: (**e).clone(),
+                items: (0..r.below(4))
+                    .map(|_| rand_data(r, e, depth + 1))
+                    .collect(),
+            },
+            Sig::Dict(k, v) => Data::Dict {
+                key: (**k).clone(),
+                value: (**v).clone(),
+                entries: (0..r.below(4))
+                    .map(|_| (rand_data(r, k, depth + 1), rand_data(r, v, depth + 1)))
+                    .collect(),
+            },
+            Sig::Struct(f) => Data::Struct(f.iter().map(|s| rand_data(r, s, depth + 1)).collect()),
+        }
+    }
+
+    #[test]
+    fn random_values_round_trip() {
+        let mut r = Rng(0x9E37_79B9_7F4A_7C15);
+        for _ in 0..3000 {
+            let sigs: Vec<Sig> = (0..r.below(4)).map(|_| rand_sig(&mut r, 0)).collect();
+            let values: Vec<Data> = sigs.iter().map(|s| rand_data(&mut r, s, 0)).collect();
+            let (bytes, fds) = encode(&values).unwrap();
+            assert!(fds.is_empty());
+            let back = decode(&bytes, Endian::Little, &sigs, &[]).unwrap();
+            assert_eq!(back, values, "signature {}", sig_list_string(&sigs));
+            // Every truncation is an error, never a panic.
+            for cut in 0..bytes.len() {
+                assert!(decode(&bytes[..cut], Endian::Little, &sigs, &[]).is_err());
+            }
+        }
+    }
+
+    #[test]
+    fn random_bytes_never_panic() {
+        let mut r = Rng(42);
+        let sigs: Vec<Vec<Sig>> = [
+            "a{sv}",
+            "v",
+            "(i(s(ay)))",
+            "a(sasb)",
+            "ayasaog",
+            "a{oa{sa{sv}}}",
+            "x",
+        ]
+        .iter()
+        .map(|s| Sig::parse_list(s).unwrap())
+        .collect();
+        let mut ok = 0;
+        for i in 0..20000 {
+            let len = r.below(64) as usize;
+            let mut bytes: Vec<u8> = (0..len).map(|_| r.next() as u8).collect();
+            // Bias towards plausible input: small lengths and zero bytes.
+            for b in bytes.iter_mut() {
+                if r.below(2) == 0 {
+                    *b %= 4;
+                }
+            }
+            let endian = if i % 2 == 0 {
+                Endian::Little
+            } else {
+                Endian::Big
+            };
+            if decode(&bytes, endian, &sigs[i % sigs.len()], &[3, 4]).is_ok() {
+                ok += 1;
+            }
+        }
+        assert!(ok > 0, "the fuzzer should hit some valid bodies");
+    }
+
+    #[test]
+    fn malformed_bodies_are_reported() {
+        let err = |bytes: &[u8], sig: &str| {
+            decode(bytes, Endian::Little, &Sig::parse_list(sig).unwrap(), &[])
+                .unwrap_err()
+                .to_string()
+        };
+        assert!(err(&[2, 0, 0, 0], "b").contains("boolean is 2"));
+        assert!(
+            err(&[1, 0, 0, 0, b'a'], "s").contains("needs 1 bytes but the body ends 0 bytes on")
+        );
+        assert!(err(&[1, 0, 0, 0, b'a', 1], "s").contains("not NUL-terminated"));
+        assert!(err(&[2, 0, 0, 0, b'a', 0, 0], "s").contains("contains a NUL"));
+        assert!(err(&[1, 0, 0, 0, 0xff, 0], "s").contains("UTF-8"));
+        assert!(err(&[1, 0, 0, 0, b'x', 0], "o").contains("invalid object path"));
+        assert!(err(&[1, b'{', 0], "g").contains("invalid signature"));
+        assert!(err(&[2, b's', b's', 0], "v").contains("more than one"));
+        assert!(err(&[0, 0, 0, 0x10, 0], "ay").contains("64 MiB"));
+        assert!(err(&[9, 0, 0, 0, 1], "ay").contains("runs past"));
+        assert!(err(&[7, 1], "yq").contains("non-zero alignment padding"));
+        assert!(err(&[7, 0], "y").contains("1 trailing bytes"));
+        // Array whose last element straddles the declared length.
+        assert!(err(&[3, 0, 0, 0, 1, 0, 0, 0, 0, 0], "au").contains("its array ends 3 bytes on"));
+        // Nested variants beyond the depth limit.
+        let mut deep = Vec::new();
+        for _ in 0..70 {
+            deep.extend_from_slice(&[1, b'v', 0]);
+        }
+        assert!(err(&deep, "v").contains("nested more than 64"));
+    }
+
+    #[test]
+    fn encode_rejects_bad_values() {
+        let bad = [
+            Data::Path("nope".into()),
+            Data::Str("a\0b".into()),
+            Data::Signature("a{vs}".into()),
+            Data::Array {
+                elem: Sig::Str,
+                items: vec![Data::U32(1)],
+            },
+            Data::Struct(vec![]),
+            Data::Fd(-1),
+            Data::Dict {
+                key: Sig::Variant,
+                value: Sig::Str,
+                entries: vec![],
+            },
+        ];
+        for d in bad {
+            assert!(encode(std::slice::from_ref(&d)).is_err(), "{d:?}");
+        }
+    }
+
+    #[test]
+    fn layout_matches_spec() {
+        let (b, _) = encode(&[
+            Data::Byte(1),
+            Data::Array {
+                elem: Sig::I64,
+                items: vec![],
+            },
+            Data::Struct(vec![Data::Byte(2)]),
+        ])
+        .unwrap();
+        // y, pad to 4, len 0, pad to 8 (even for an empty array), struct at 8, byte.
+        assert_eq!(b, [1, 0, 0, 0, 0, 0, 0, 0, 2]);
+        let (b, _) = encode(&[Data::Variant(Box::new(Data::U32(5)))]).unwrap();
+        assert_eq!(b, [1, b'u', 0, 0, 5, 0, 0, 0]);
+    }
+
+    #[test]
+    fn fds_are_duplicated_and_resolved() {
+        let file = std::fs::File::open("/dev/null").unwrap();
+        let raw = file.as_raw_fd();
+        let (bytes, fds) = encode(&[Data::Fd(raw), Data::Fd(raw)]).unwrap();
+        assert_eq!(fds.len(), 2);
+        assert_eq!(bytes, [0, 0, 0, 0, 1, 0, 0, 0]);
+        let list: Vec<i32> = fds.iter().map(|f| f.as_raw_fd()).collect();
+        let back = decode(&bytes, Endian::Little, &[Sig::Fd, Sig::Fd], &list).unwrap();
+        assert_eq!(back, vec![Data::Fd(list[0]), Data::Fd(list[1])]);
+        // A short fd list leaves the index.
+        let back = decode(&bytes, Endian::Little, &[Sig::Fd, Sig::Fd], &[]).unwrap();
+        assert_eq!(back, vec![Data::Fd(0), Data::Fd(1)]);
+    }
+
+    #[test]
+    fn decoding_is_fast() {
+        let (bytes, _) = encode(&[
+            Data::Str(":1.42".into()),
+            Data::Variant(Box::new(Data::U32(17822))),
+        ])
+        .unwrap();
+        let sigs = [Sig::Str, Sig::Variant];
+        let t = std::time::Instant::now();
+        for _ in 0..1000 {
+            std::hint::black_box(decode(&bytes, Endian::Little, &sigs, &[]).unwrap());
+        }
+        // Debug build; release is ~10x faster. Generous bound against CI noise.
+        assert!(
+            t.elapsed() < std::time::Duration::from_millis(20),
+            "{:?}",
+            t.elapsed()
+        );
+    }
+
+    fn msg() -> zbus::message::Builder<'static> {
+        zbus::Message::method_call("/org/x", "M")
+    }
+
+    fn ours(m: &zbus::Message) -> (String, String) {
+        let (sigs, values) = decode_message(m).unwrap();
+        (
+            sig_list_string(&sigs),
+            super::super::busctl_format::format_values(&values),
+        )
+    }
+
+    #[test]
+    fn decode_what_zbus_encodes() {
+        use zbus::Variant;
+        let check = |m: zbus::Message, sig: &str, text: &str| {
+            assert_eq!(ours(&m), (sig.to_owned(), text.to_owned()));
+        };
+        let mut map: HashMap<&str, Variant<'_>> = HashMap::new();
+        map.insert("k", Variant::new(7u32));
+        check(msg().build(&(map,)).unwrap(), "a{sv}", "1 \"k\" u 7");
+        let v: Vec<(&str, Vec<&str>, bool)> =
+            vec![("a", vec!["b", "c"], true), ("d", vec![], false)];
+        check(
+            msg().build(&(v,)).unwrap(),
+            "a(sasb)",
+            "2 \"a\" 2 \"b\" \"c\" true \"d\" 0 false",
+        );
+        let nested = (5i32, ("s", (vec![1u8, 2],)));
+        check(
+            msg().build(&(nested,)).unwrap(),
+            "(i(s(ay)))",
+            "5 \"s\" 2 1 2",
+        );
+        check(msg().build(&(Vec::<u8>::new(),)).unwrap(), "ay", "0");
+        check(
+            msg().build(&(Variant::new("hi"),)).unwrap(),
+            "v",
+            "s \"hi\"",
+        );
+        let ints = (1u8, -2i16, 3u16, -4i32, 5u32, -6i64, 7u64, 0.5f64, true);
+        check(
+            msg().build(&ints).unwrap(),
+            "ynqiuxtdb",
+            "1 -2 3 -4 5 -6 7 0.5 true",
+        );
+        check(msg().build(&()).unwrap(), "", "");
+        // Big-endian messages decode the same.
+        let be = msg().endian(zbus::wire::Endian::Big).build(&ints).unwrap();
+        check(be, "ynqiuxtdb", "1 -2 3 -4 5 -6 7 0.5 true");
+        let mut m2: HashMap<&str, Variant<'_>> = HashMap::new();
+        m2.insert("x", Variant::new(vec!["p", "q"]));
+        let be = msg()
+            .endian(zbus::wire::Endian::Big)
+            .build(&(m2, "tail"))
+            .unwrap();
+        check(be, "a{sv}s", "1 \"x\" as 2 \"p\" \"q\" \"tail\"");
+    }
+
+    #[test]
+    fn zbus_decodes_what_we_encode() {
+        use zbus::OwnedVariant;
+        let sv = Data::Dict {
+            key: Sig::Str,
+            value: Sig::Variant,
+            entries: vec![
+                (Data::Str("a".into()), Data::Variant(Box::new(Data::U32(1)))),
+                (
+                    Data::Str("b".into()),
+                    Data::Variant(Box::new(Data::Str("x".into()))),
+                ),
+            ],
+        };
+        let m = encode_to_message(msg(), std::slice::from_ref(&sv)).unwrap();
+        assert_eq!(m.body().signature().to_string(), "a{sv}");
+        let (map,): (HashMap<String, OwnedVariant>,) = m.body().deserialize().unwrap();
+        assert_eq!(u32::try_from(&map["a"]).unwrap(), 1);
+        assert_eq!(<&str>::try_from(&map["b"]).unwrap(), "x");
+
+        let st = Data::Struct(vec![
+            Data::I32(5),
+            Data::Struct(vec![
+                Data::Str("s".into()),
+                Data::Struct(vec![Data::Array {
+                    elem: Sig::Byte,
+                    items: vec![Data::Byte(9)],
+                }]),
+            ]),
+        ]);
+        let m = encode_to_message(msg(), std::slice::from_ref(&st)).unwrap();
+        type Nested = ((i32, (String, (Vec<u8>,))),);
+        let got: Nested = m.body().deserialize().unwrap();
+        assert_eq!(got, ((5, ("s".to_owned(), (vec![9],))),));
+        // One struct stays one struct in the header signature (zbus alone would write `i(s(ay))`).
+        assert_eq!(ours(&m).0, "(i(s(ay)))");
+
+        let many = [
+            Data::Byte(1),
+            Data::I16(-2),
+            Data::U16(3),
+            Data::I32(-4),
+            Data::U32(5),
+            Data::I64(-6),
+            Data::U64(7),
+            Data::Double(0.5),
+            Data::Bool(true),
+            Data::Path("/a/b".into()),
+            Data::Signature("a{sv}".into()),
+            Data::Array {
+                elem: Sig::Str,
+                items: vec![],
+            },
+        ];
+        let m = encode_to_message(msg(), &many).unwrap();
+        type T = (
+            u8,
+            i16,
+            u16,
+            i32,
+            u32,
+            i64,
+            u64,
+            f64,
+            bool,
+            zbus::OwnedObjectPath,
+            zbus::Signature,
+            Vec<String>,
+        );
+        let body = m.body();
+        let got: T = body.deserialize().unwrap();
+        assert_eq!(
+            (
+                got.0, got.1, got.2, got.3, got.4, got.5, got.6, got.7, got.8
+            ),
+            (1, -2, 3, -4, 5, -6, 7, 0.5, true)
+        );
+        assert_eq!(got.9.as_str(), "/a/b");
+        assert_eq!(got.10.to_string(), "a{sv}");
+        assert!(got.11.is_empty());
+        assert_eq!(decode_message(&m).unwrap().1, many);
+
+        let m = encode_to_message(msg(), &[]).unwrap();
+        assert!(m.body().is_empty());
+        assert_eq!(decode_message(&m).unwrap(), (vec![], vec![]));
+
+        let file = std::fs::File::open("/dev/null").unwrap();
+        let m = encode_to_message(msg(), &[Data::Fd(file.as_raw_fd())]).unwrap();
+        let (_, v) = decode_message(&m).unwrap();
+        let Data::Fd(fd) = v[0] else { panic!("{v:?}") };
+        assert_ne!(fd, file.as_raw_fd(), "the message holds its own duplicate");
+        assert_eq!(m.body().data().fds()[0].as_raw_fd(), fd);
+    }
 }

@@ -61,7 +61,7 @@ pub fn get_property(it: &mut Interp, words: &[String]) -> anyhow::Result<Flow> {
         let Some(Data::Variant(inner)) = reply.values.first() else {
             bail!("{dest} answered Get with something other than a variant");
         };
-        writeln!(it.out, "{}", format_reply(std::slice::from_ref(inner)))?;
+        write!(it.out, "{}", format_reply(std::slice::from_ref(inner)))?;
     }
     Ok(Flow::Continue)
 }
@@ -111,9 +111,7 @@ pub fn call(it: &mut Interp, words: &[String]) -> anyhow::Result<Flow> {
     };
     let reply = bus_call(it, dest, path, iface, method, &args)
         .map_err(|e| anyhow::anyhow!("Call failed: {}", error_text(&e)))?;
-    if !reply.values.is_empty() {
-        writeln!(it.out, "{}", format_reply(&reply.values))?;
-    }
+    write!(it.out, "{}", format_reply(&reply.values))?;
     // The reply is also the last result, so `_` works after a busctl line.
     let v = crate::lang::convert::reply_value(&reply.values);
     if !matches!(v, crate::lang::value::Value::None) {

@@ -430,7 +430,7 @@ fn b_dir(it: &mut Interp, a: Args) -> Result<Value, EvalError> {
             v.sort();
             v
         }
-        Some(v) => crate::repl::attributes::attribute_names(it, v, true)
+        Some(v) => crate::repl::attributes::attribute_names(&it.session, v, true)
             .into_iter()
             .map(|(n, _)| n)
             .collect(),

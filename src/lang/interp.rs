@@ -555,6 +555,9 @@ fn no_member(iface: &Interface, name: &str) -> EvalError {
 
 /// `" (did you mean MainPID?)"` for the closest candidate, or "".
 pub fn did_you_mean<'a>(name: &str, candidates: impl Iterator<Item = &'a str>) -> String {
+    if name.chars().count() < 3 {
+        return String::new();
+    }
     let lower = name.to_lowercase();
     let mut best: Option<(usize, &str)> = None;
     for c in candidates {

@@ -15,7 +15,7 @@ use crate::bus::data::Data;
 use crate::bus::names;
 use crate::commands::{self, ArgKind, COMMANDS};
 use crate::lang::ast::{Expr, ExprKind, StmtKind};
-use crate::lang::builtins::{self, Args, BUILTINS};
+use crate::lang::builtins::{self, Args};
 use crate::lang::interp::Vars;
 use crate::lang::lexer::{Token, TokenKind, lex};
 use crate::lang::value::{ObjectRef, Value};
@@ -109,7 +109,7 @@ impl Completer {
                     let names = attribute_names(&self.session, &v, false);
                     (start, prefixed(names.into_iter().map(|(n, _)| n), &partial))
                 } else if !partial.is_empty() {
-                    (start, prefixed(self.plain_names(stmt.len() <= 1), &partial))
+                    (start, prefixed(self.plain_names(stmt.len() <= 1).into_iter(), &partial))
                 } else {
                     (start, Vec::new())
                 }
@@ -612,10 +612,4 @@ fn floor_char_boundary(s: &str, mut i: usize) -> usize {
         i -= 1;
     }
     i
-}
-
-/// Keep the BUILTINS import used (keyword completion reads it through `Value::Builtin`).
-#[allow(dead_code)]
-fn _uses(_: &[crate::lang::builtins::Builtin]) {
-    let _ = BUILTINS;
 }

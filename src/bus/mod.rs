@@ -10,3 +10,6 @@ pub mod busctl_format;
 pub mod data;
 pub mod sig;
 pub mod wire;
+
+#[cfg(test)]
+mod live_tests;

@@ -47,9 +47,7 @@ impl IntrospectionCache {
         }
         let xml = introspect_xml(bus, service, path).await?;
         let node = Node::parse(&xml).map_err(|e| {
-            CallError::Invalid(format!(
-                "cannot introspect {path} of {service}: {e}"
-            ))
+            CallError::Invalid(format!("cannot introspect {path} of {service}: {e}"))
         })?;
         let node = Arc::new(node);
         self.nodes

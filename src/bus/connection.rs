@@ -52,7 +52,9 @@ pub enum CallError {
     #[error("{name}: {message}")]
     Dbus { name: String, message: String },
     /// No answer within the timeout.
-    #[error("no reply from {dest} within {secs:.1} s (the peer is slow or stuck; try again, or raise --timeout)")]
+    #[error(
+        "no reply from {dest} within {secs:.1} s (the peer is slow or stuck; try again, or raise --timeout)"
+    )]
     Timeout { dest: String, secs: f64 },
     /// We could not connect, or the connection broke.
     #[error("{0}")]
@@ -254,7 +256,16 @@ async fn connect(target: &BusTarget) -> Result<Live, String> {
         .method_timeout(Duration::from_secs(25))
         .build()
         .await
-        .map_err(|e| format!("cannot connect to {}: {e}", target.describe()))?;
+        .map_err(|e| {
+            let hint = match target {
+                BusTarget::System => {
+                    " (is systemd running here? scripts/workshop gives a shell on a real \
+                     systemd in a sandbox)"
+                }
+                _ => "",
+            };
+            format!("cannot connect to {}: {e}{hint}", target.describe())
+        })?;
     let waiters: Waiters = Arc::new(Mutex::new(HashMap::new()));
     let mut stream = MessageStream::from(&conn);
     let routed = waiters.clone();

@@ -321,12 +321,25 @@ mod tests {
         let m = s.method("AttachProcesses").unwrap();
         assert_eq!(m.in_sig(), "sau");
         assert_eq!(m.flags.busctl_text(false), " -");
-        assert_eq!(n.interface_by_short("Properties").unwrap().method("Get").unwrap().out_sig(), "v");
+        assert_eq!(
+            n.interface_by_short("Properties")
+                .unwrap()
+                .method("Get")
+                .unwrap()
+                .out_sig(),
+            "v"
+        );
     }
 
     #[test]
     fn malformed_xml_is_an_error_not_a_panic() {
-        for bad in ["", "<node>", "<node><interface name=", "not xml", "<node><interface name=\"a.b\"><method/></interface></node>"] {
+        for bad in [
+            "",
+            "<node>",
+            "<node><interface name=",
+            "not xml",
+            "<node><interface name=\"a.b\"><method/></interface></node>",
+        ] {
             let _ = Node::parse(bad);
         }
         assert!(Node::parse("<node><interface name=").is_err());

@@ -6,8 +6,7 @@
 fn element_ok(e: &str, allow_digit_start: bool, allow_dash: bool) -> bool {
     !e.is_empty()
         && (allow_digit_start || !e.as_bytes()[0].is_ascii_digit())
-        && e
-            .bytes()
+        && e.bytes()
             .all(|b| b.is_ascii_alphanumeric() || b == b'_' || (allow_dash && b == b'-'))
 }
 

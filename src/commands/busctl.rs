@@ -130,14 +130,12 @@ pub fn introspect(it: &mut Interp, words: &[String]) -> anyhow::Result<Flow> {
     let s = it.session.clone();
     // busctl always asks afresh; so do we, and refresh the cache for completion on the way.
     s.cache.forget(dest, path);
-    let node = s
-        .block_on(s.cache.get(&s.bus, dest, path))
-        .map_err(|e| {
-            anyhow::anyhow!(
-                "Failed to introspect object {path} of service {dest}: {}",
-                error_text(&e)
-            )
-        })?;
+    let node = s.block_on(s.cache.get(&s.bus, dest, path)).map_err(|e| {
+        anyhow::anyhow!(
+            "Failed to introspect object {path} of service {dest}: {}",
+            error_text(&e)
+        )
+    })?;
     let mut values = Vec::new();
     for iface in &node.interfaces {
         if iface.properties.is_empty() || filter.is_some_and(|f| f != iface.name) {

@@ -27,7 +27,10 @@ pub fn help(it: &mut Interp, words: &[String]) -> anyhow::Result<Flow> {
         }
         Some(name) => {
             if let Some(c) = find(name) {
-                out.push_str(&format!("usage: {}\n{}\n\n{}\n", c.usage, c.summary, c.help));
+                out.push_str(&format!(
+                    "usage: {}\n{}\n\n{}\n",
+                    c.usage, c.summary, c.help
+                ));
             } else if let Some(b) = BUILTINS.iter().find(|b| b.name == name) {
                 out.push_str(&format!("usage: {}\n{}\n", b.usage, b.help));
             } else {

@@ -45,7 +45,14 @@ pub fn list(it: &mut Interp, words: &[String]) -> anyhow::Result<Flow> {
         });
     }
     let header = [
-        "NAME", "PID", "PROCESS", "USER", "CONNECTION", "UNIT", "SESSION", "DESCRIPTION",
+        "NAME",
+        "PID",
+        "PROCESS",
+        "USER",
+        "CONNECTION",
+        "UNIT",
+        "SESSION",
+        "DESCRIPTION",
     ];
     let mut widths: Vec<usize> = header.iter().map(|h| h.len()).collect();
     for (name, cells) in &rows {
@@ -149,16 +156,14 @@ fn describe(it: &Interp, name: &str) -> [String; 7] {
         cells[1] = std::fs::read_to_string(format!("/proc/{p}/comm"))
             .map(|c| c.trim_end_matches('\n').to_string())
             .unwrap_or_else(|_| "n/a".into());
-        if let Some(cg) = systemd_cgroup(p) {
-            if let Some(unit) = cgroup_unit(&cg) {
-                if let Some(s) = unit
-                    .strip_prefix("session-")
-                    .and_then(|s| s.strip_suffix(".scope"))
-                {
-                    cells[5] = s.to_string();
-                }
-                cells[4] = unit;
+        if let Some(unit) = systemd_cgroup(p).and_then(|cg| cgroup_unit(&cg)) {
+            if let Some(s) = unit
+                .strip_prefix("session-")
+                .and_then(|s| s.strip_suffix(".scope"))
+            {
+                cells[5] = s.to_string();
             }
+            cells[4] = unit;
         }
     }
     cells
@@ -188,8 +193,16 @@ pub fn cgroup_unit(path: &str) -> Option<String> {
         .filter(|c| !c.is_empty())
         .find(|c| !c.ends_with(".slice"))?;
     let valid = [
-        ".service", ".scope", ".socket", ".mount", ".swap", ".device", ".target", ".timer",
-        ".path", ".automount",
+        ".service",
+        ".scope",
+        ".socket",
+        ".mount",
+        ".swap",
+        ".device",
+        ".target",
+        ".timer",
+        ".path",
+        ".automount",
     ]
     .iter()
     .any(|s| unit.ends_with(s));
@@ -205,7 +218,10 @@ mod tests {
         let rows = [
             ("/system.slice/dbus.service", Some("dbus.service")),
             ("/init.scope", Some("init.scope")),
-            ("/user.slice/user-0.slice/session-3.scope", Some("session-3.scope")),
+            (
+                "/user.slice/user-0.slice/session-3.scope",
+                Some("session-3.scope"),
+            ),
             ("/system.slice/x.service/payload", Some("x.service")),
             ("/", None),
             ("/system.slice", None),

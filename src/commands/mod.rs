@@ -6,9 +6,9 @@
 //! the third word of `get-property` is an interface.
 
 mod busctl;
-mod list;
 mod help;
 pub mod introspect_table;
+mod list;
 mod tree;
 
 use crate::lang::interp::{Flow, Interp};
@@ -181,10 +181,15 @@ pub fn run(it: &mut Interp, name: &str, words: &[String]) -> anyhow::Result<Flow
     let Some(cmd) = find(name) else {
         anyhow::bail!("unknown command '{name}' (type help)");
     };
+    // `--` ends options for busctl (so negative numbers are values); it is not an argument.
+    let words: Vec<String> = words.iter().filter(|w| *w != "--").cloned().collect();
     if let Some(opt) = words.iter().find(|w| w.starts_with("--")) {
-        anyhow::bail!("{name}: option '{opt}' is not supported (usage: {})", cmd.usage);
+        anyhow::bail!(
+            "{name}: option '{opt}' is not supported (usage: {})",
+            cmd.usage
+        );
     }
-    (cmd.run)(it, words)
+    (cmd.run)(it, &words)
 }
 
 fn verbs() -> Vec<&'static str> {

@@ -44,7 +44,7 @@ pub fn tree(it: &mut Interp, words: &[String]) -> anyhow::Result<Flow> {
             }
             writeln!(it.out, "Service {service}:")?;
         }
-        let (paths, err) = discover(it, service, many)?;
+        let (paths, err) = discover(it, service)?;
         let text = render(&paths);
         it.out.write_all(text.as_bytes())?;
         if err.is_some() && failed.is_none() {
@@ -52,18 +52,15 @@ pub fn tree(it: &mut Interp, words: &[String]) -> anyhow::Result<Flow> {
         }
     }
     match failed {
-        Some(e) if !many => Err(anyhow::anyhow!(e)),
-        Some(_) => Err(anyhow::anyhow!("some objects could not be introspected")),
+        Some(_) => Err(anyhow::anyhow!(
+            "tree: some objects could not be introspected (see above)"
+        )),
         None => Ok(Flow::Continue),
     }
 }
 
 /// Introspect from / down; returns the paths that answered and the first failure.
-fn discover(
-    it: &mut Interp,
-    service: &str,
-    many: bool,
-) -> anyhow::Result<(Vec<String>, Option<String>)> {
+fn discover(it: &mut Interp, service: &str) -> anyhow::Result<(Vec<String>, Option<String>)> {
     let mut todo = vec!["/".to_string()];
     let mut seen: BTreeSet<String> = BTreeSet::new();
     let mut done = Vec::new();
@@ -95,9 +92,8 @@ fn discover(
             }
             Err(e) => {
                 let msg = format!("Failed to introspect object {path} of service {service}: {e}");
-                if many {
-                    writeln!(it.out, "{msg}")?;
-                }
+                // busctl 252 prints these on stdout, within the tree output.
+                writeln!(it.out, "{msg}")?;
                 first_err.get_or_insert(msg);
             }
         }
@@ -110,7 +106,10 @@ fn path_startswith(path: &str, prefix: &str) -> bool {
     if prefix == "/" {
         return path.starts_with('/');
     }
-    path == prefix || path.strip_prefix(prefix).is_some_and(|r| r.starts_with('/'))
+    path == prefix
+        || path
+            .strip_prefix(prefix)
+            .is_some_and(|r| r.starts_with('/'))
 }
 
 /// busctl's `print_tree` over a sorted list of paths.

@@ -29,7 +29,10 @@ impl Args {
 
     fn need(&self, n: usize, name: &str, f: &Builtin) -> Result<&Value, EvalError> {
         self.get(n, name).ok_or_else(|| {
-            EvalError::new(format!("{}() is missing argument '{name}' (usage: {})", f.name, f.usage))
+            EvalError::new(format!(
+                "{}() is missing argument '{name}' (usage: {})",
+                f.name, f.usage
+            ))
         })
     }
 
@@ -89,48 +92,206 @@ macro_rules! builtin {
 }
 
 pub static BUILTINS: &[Builtin] = &[
-    builtin!("object", ["service", "path", "_autoload"], "object(SERVICE, PATH)",
-        "A D-Bus object; its interfaces are attributes: object(s, p).Properties", b_object),
-    builtin!("unit", ["name", "_autoload"], "unit(NAME)",
-        "A systemd unit object: unit('x.service').Service.MainPID", b_unit),
-    builtin!("manager", ["_autoload"], "manager()",
-        "The systemd manager object: manager().Manager.GetUnitByPID(pid())", b_manager),
-    builtin!("path_encode", ["prefix", "name"], "path_encode(PREFIX, NAME)",
-        "Escape NAME into an object path below PREFIX (sd_bus_path_encode)", b_path_encode),
-    builtin!("path_decode", ["path", "prefix"], "path_decode(PATH, PREFIX)",
-        "The name PATH encodes below PREFIX (sd_bus_path_decode)", b_path_decode),
+    builtin!(
+        "object",
+        ["service", "path", "_autoload"],
+        "object(SERVICE, PATH)",
+        "A D-Bus object; its interfaces are attributes: object(s, p).Properties",
+        b_object
+    ),
+    builtin!(
+        "unit",
+        ["name", "_autoload"],
+        "unit(NAME)",
+        "A systemd unit object: unit('x.service').Service.MainPID",
+        b_unit
+    ),
+    builtin!(
+        "manager",
+        ["_autoload"],
+        "manager()",
+        "The systemd manager object: manager().Manager.GetUnitByPID(pid())",
+        b_manager
+    ),
+    builtin!(
+        "path_encode",
+        ["prefix", "name"],
+        "path_encode(PREFIX, NAME)",
+        "Escape NAME into an object path below PREFIX (sd_bus_path_encode)",
+        b_path_encode
+    ),
+    builtin!(
+        "path_decode",
+        ["path", "prefix"],
+        "path_decode(PATH, PREFIX)",
+        "The name PATH encodes below PREFIX (sd_bus_path_decode)",
+        b_path_decode
+    ),
     builtin!("pid", [], "pid()", "This shell's process id", b_pid),
-    builtin!("type", ["value"], "type(VALUE)", "The type of a value, e.g. uint32", b_type),
-    builtin!("len", ["value"], "len(VALUE)", "Number of items or characters", b_len),
-    builtin!("print", [], "print(VALUE, ...)", "Print values separated by spaces", b_print),
-    builtin!("repr", ["value"], "repr(VALUE)", "The printed form of a value", b_repr),
+    builtin!(
+        "type",
+        ["value"],
+        "type(VALUE)",
+        "The type of a value, e.g. uint32",
+        b_type
+    ),
+    builtin!(
+        "len",
+        ["value"],
+        "len(VALUE)",
+        "Number of items or characters",
+        b_len
+    ),
+    builtin!(
+        "print",
+        [],
+        "print(VALUE, ...)",
+        "Print values separated by spaces",
+        b_print
+    ),
+    builtin!(
+        "repr",
+        ["value"],
+        "repr(VALUE)",
+        "The printed form of a value",
+        b_repr
+    ),
     builtin!("str", ["value"], "str(VALUE)", "A value as text", b_str),
-    builtin!("int", ["value"], "int(VALUE)", "A value as a plain integer", b_int),
-    builtin!("float", ["value"], "float(VALUE)", "A value as a float", b_float),
+    builtin!(
+        "int",
+        ["value"],
+        "int(VALUE)",
+        "A value as a plain integer",
+        b_int
+    ),
+    builtin!(
+        "float",
+        ["value"],
+        "float(VALUE)",
+        "A value as a float",
+        b_float
+    ),
     builtin!("bool", ["value"], "bool(VALUE)", "Truth of a value", b_bool),
-    builtin!("dir", ["value"], "dir(VALUE)", "Names available on a value (or all variables)", b_dir),
-    builtin!("byte", ["value"], "byte(N)", "N as a D-Bus byte (y), e.g. to put in a variant", b_byte),
-    builtin!("int16", ["value"], "int16(N)", "N as a D-Bus int16 (n)", b_i16),
-    builtin!("uint16", ["value"], "uint16(N)", "N as a D-Bus uint16 (q)", b_u16),
-    builtin!("int32", ["value"], "int32(N)", "N as a D-Bus int32 (i)", b_i32),
-    builtin!("uint32", ["value"], "uint32(N)", "N as a D-Bus uint32 (u)", b_u32),
-    builtin!("int64", ["value"], "int64(N)", "N as a D-Bus int64 (x)", b_i64),
-    builtin!("uint64", ["value"], "uint64(N)", "N as a D-Bus uint64 (t)", b_u64),
-    builtin!("ObjectPath", ["value"], "ObjectPath(TEXT)", "TEXT as a D-Bus object path (o)", b_objpath),
-    builtin!("Signature", ["value"], "Signature(TEXT)", "TEXT as a D-Bus signature (g)", b_signature),
-    builtin!("exit", ["status"], "exit([STATUS])", "Leave the shell", b_exit),
-    builtin!("quit", ["status"], "quit([STATUS])", "Leave the shell", b_exit),
+    builtin!(
+        "dir",
+        ["value"],
+        "dir(VALUE)",
+        "Names available on a value (or all variables)",
+        b_dir
+    ),
+    builtin!(
+        "byte",
+        ["value"],
+        "byte(N)",
+        "N as a D-Bus byte (y), e.g. to put in a variant",
+        b_byte
+    ),
+    builtin!(
+        "int16",
+        ["value"],
+        "int16(N)",
+        "N as a D-Bus int16 (n)",
+        b_i16
+    ),
+    builtin!(
+        "uint16",
+        ["value"],
+        "uint16(N)",
+        "N as a D-Bus uint16 (q)",
+        b_u16
+    ),
+    builtin!(
+        "int32",
+        ["value"],
+        "int32(N)",
+        "N as a D-Bus int32 (i)",
+        b_i32
+    ),
+    builtin!(
+        "uint32",
+        ["value"],
+        "uint32(N)",
+        "N as a D-Bus uint32 (u)",
+        b_u32
+    ),
+    builtin!(
+        "int64",
+        ["value"],
+        "int64(N)",
+        "N as a D-Bus int64 (x)",
+        b_i64
+    ),
+    builtin!(
+        "uint64",
+        ["value"],
+        "uint64(N)",
+        "N as a D-Bus uint64 (t)",
+        b_u64
+    ),
+    builtin!(
+        "ObjectPath",
+        ["value"],
+        "ObjectPath(TEXT)",
+        "TEXT as a D-Bus object path (o)",
+        b_objpath
+    ),
+    builtin!(
+        "Signature",
+        ["value"],
+        "Signature(TEXT)",
+        "TEXT as a D-Bus signature (g)",
+        b_signature
+    ),
+    builtin!(
+        "exit",
+        ["status"],
+        "exit([STATUS])",
+        "Leave the shell",
+        b_exit
+    ),
+    builtin!(
+        "quit",
+        ["status"],
+        "quit([STATUS])",
+        "Leave the shell",
+        b_exit
+    ),
     // pystemd spellings
-    builtin!("pystemd.base.SDObject", ["destination", "path", "bus", "_autoload"],
-        "pystemd.base.SDObject(DESTINATION, PATH, _autoload=False)", "Same as object()", b_object),
-    builtin!("pystemd.systemd1.Unit", ["external_id", "bus", "_autoload"],
-        "pystemd.systemd1.Unit(NAME, _autoload=False)", "Same as unit()", b_unit),
-    builtin!("pystemd.systemd1.Manager", ["bus", "_autoload"],
-        "pystemd.systemd1.Manager(_autoload=False)", "Same as manager()", b_manager),
-    builtin!("pystemd.dbuslib.path_encode", ["prefix", "name"],
-        "pystemd.dbuslib.path_encode(PREFIX, NAME)", "Same as path_encode()", b_path_encode),
-    builtin!("pystemd.dbuslib.path_decode", ["path", "prefix"],
-        "pystemd.dbuslib.path_decode(PATH, PREFIX)", "Same as path_decode()", b_path_decode),
+    builtin!(
+        "pystemd.base.SDObject",
+        ["destination", "path", "bus", "_autoload"],
+        "pystemd.base.SDObject(DESTINATION, PATH, _autoload=False)",
+        "Same as object()",
+        b_object
+    ),
+    builtin!(
+        "pystemd.systemd1.Unit",
+        ["external_id", "bus", "_autoload"],
+        "pystemd.systemd1.Unit(NAME, _autoload=False)",
+        "Same as unit()",
+        b_unit
+    ),
+    builtin!(
+        "pystemd.systemd1.Manager",
+        ["bus", "_autoload"],
+        "pystemd.systemd1.Manager(_autoload=False)",
+        "Same as manager()",
+        b_manager
+    ),
+    builtin!(
+        "pystemd.dbuslib.path_encode",
+        ["prefix", "name"],
+        "pystemd.dbuslib.path_encode(PREFIX, NAME)",
+        "Same as path_encode()",
+        b_path_encode
+    ),
+    builtin!(
+        "pystemd.dbuslib.path_decode",
+        ["path", "prefix"],
+        "pystemd.dbuslib.path_decode(PATH, PREFIX)",
+        "Same as path_decode()",
+        b_path_decode
+    ),
     builtin!("os.getpid", [], "os.getpid()", "Same as pid()", b_pid),
 ];
 
@@ -164,8 +325,16 @@ pub fn module_names(m: &str) -> Vec<&'static str> {
 pub fn value_method(v: &Value, name: &str) -> Option<&'static str> {
     let table: &[&'static str] = match v {
         Value::Str(_) | Value::Path(_) | Value::Signature(_) => &[
-            "decode", "encode", "startswith", "endswith", "split", "strip", "lower", "upper",
-            "replace", "join",
+            "decode",
+            "encode",
+            "startswith",
+            "endswith",
+            "split",
+            "strip",
+            "lower",
+            "upper",
+            "replace",
+            "join",
         ],
         Value::Bytes(_) => &["decode", "startswith", "endswith", "split", "strip"],
         Value::Dict(_) => &["keys", "values", "items", "get"],
@@ -178,8 +347,22 @@ pub fn value_method(v: &Value, name: &str) -> Option<&'static str> {
 /// The method names `value_method` knows for a value (for completion).
 pub fn value_method_names(v: &Value) -> Vec<&'static str> {
     [
-        "decode", "encode", "startswith", "endswith", "split", "strip", "lower", "upper",
-        "replace", "join", "keys", "values", "items", "get", "index", "count",
+        "decode",
+        "encode",
+        "startswith",
+        "endswith",
+        "split",
+        "strip",
+        "lower",
+        "upper",
+        "replace",
+        "join",
+        "keys",
+        "values",
+        "items",
+        "get",
+        "index",
+        "count",
     ]
     .into_iter()
     .filter(|m| value_method(v, m).is_some())
@@ -206,9 +389,15 @@ pub fn call_value_method(
         (Value::Bytes(b), "decode") => Ok(Value::Str(String::from_utf8_lossy(b).into_owned())),
         (v, "decode") => Ok(Value::Str(v.as_text().unwrap_or_default())),
         (v, "encode") => Ok(Value::Bytes(v.as_text().unwrap_or_default().into_bytes())),
-        (v, "startswith") => Ok(Value::Bool(v.as_text().unwrap_or_default().starts_with(&arg_text(0)?))),
-        (v, "endswith") => Ok(Value::Bool(v.as_text().unwrap_or_default().ends_with(&arg_text(0)?))),
-        (v, "strip") => Ok(Value::Str(v.as_text().unwrap_or_default().trim().to_string())),
+        (v, "startswith") => Ok(Value::Bool(
+            v.as_text().unwrap_or_default().starts_with(&arg_text(0)?),
+        )),
+        (v, "endswith") => Ok(Value::Bool(
+            v.as_text().unwrap_or_default().ends_with(&arg_text(0)?),
+        )),
+        (v, "strip") => Ok(Value::Str(
+            v.as_text().unwrap_or_default().trim().to_string(),
+        )),
         (v, "lower") => Ok(Value::Str(v.as_text().unwrap_or_default().to_lowercase())),
         (v, "upper") => Ok(Value::Str(v.as_text().unwrap_or_default().to_uppercase())),
         (v, "replace") => Ok(Value::Str(
@@ -267,12 +456,19 @@ pub fn call_value_method(
 }
 
 fn this(name: &str) -> &'static Builtin {
-    BUILTINS.iter().find(|b| b.name == name).expect("builtin exists")
+    BUILTINS
+        .iter()
+        .find(|b| b.name == name)
+        .expect("builtin exists")
 }
 
 fn b_object(it: &mut Interp, a: Args) -> Result<Value, EvalError> {
     let f = this("object");
-    check_any(&a, &["service", "path", "destination", "bus", "_autoload"], f)?;
+    check_any(
+        &a,
+        &["service", "path", "destination", "bus", "_autoload"],
+        f,
+    )?;
     let service = a
         .get(0, "service")
         .or_else(|| a.get(0, "destination"))
@@ -303,7 +499,9 @@ fn b_unit(it: &mut Interp, a: Args) -> Result<Value, EvalError> {
         .and_then(Value::as_text)
         .ok_or_else(|| EvalError::new(format!("missing the unit name (usage: {})", f.usage)))?;
     if name.is_empty() {
-        return Err(EvalError::new("unit(): the unit name is empty (e.g. unit('cron.service'))"));
+        return Err(EvalError::new(
+            "unit(): the unit name is empty (e.g. unit('cron.service'))",
+        ));
     }
     it.make_object(
         systemd::SERVICE,
@@ -342,7 +540,9 @@ fn b_path_decode(_: &mut Interp, a: Args) -> Result<Value, EvalError> {
     let p = a.text(0, "path", f)?;
     let prefix = a.text(1, "prefix", f)?;
     path::decode(&p, &prefix).map(Value::Str).ok_or_else(|| {
-        EvalError::new(format!("path_decode(): '{p}' is not an encoded name below '{prefix}'"))
+        EvalError::new(format!(
+            "path_decode(): '{p}' is not an encoded name below '{prefix}'"
+        ))
     })
 }
 
@@ -399,10 +599,9 @@ fn b_int(_: &mut Interp, a: Args) -> Result<Value, EvalError> {
         Value::Float(f) if f.is_finite() => Ok(Value::int(f.trunc() as i128)),
         v => {
             let t = v.as_text().unwrap_or_default();
-            t.trim()
-                .parse::<i128>()
-                .map(Value::int)
-                .map_err(|_| EvalError::new(format!("int(): cannot convert {} to an integer", v.repr())))
+            t.trim().parse::<i128>().map(Value::int).map_err(|_| {
+                EvalError::new(format!("int(): cannot convert {} to an integer", v.repr()))
+            })
         }
     }
 }
@@ -441,8 +640,13 @@ fn b_dir(it: &mut Interp, a: Args) -> Result<Value, EvalError> {
 fn typed(a: &Args, name: &str, kind: IntKind, lo: i128, hi: i128) -> Result<Value, EvalError> {
     match one(a, name)? {
         Value::Int(i, _) if (lo..=hi).contains(i) => Ok(Value::Int(*i, kind)),
-        Value::Int(i, _) => Err(EvalError::new(format!("{name}(): {i} is out of range {lo}..{hi}"))),
-        v => Err(EvalError::new(format!("{name}() needs an integer, got {}", v.repr()))),
+        Value::Int(i, _) => Err(EvalError::new(format!(
+            "{name}(): {i} is out of range {lo}..{hi}"
+        ))),
+        v => Err(EvalError::new(format!(
+            "{name}() needs an integer, got {}",
+            v.repr()
+        ))),
     }
 }
 
@@ -450,19 +654,37 @@ fn b_byte(_: &mut Interp, a: Args) -> Result<Value, EvalError> {
     typed(&a, "byte", IntKind::Byte, 0, u8::MAX as i128)
 }
 fn b_i16(_: &mut Interp, a: Args) -> Result<Value, EvalError> {
-    typed(&a, "int16", IntKind::I16, i16::MIN as i128, i16::MAX as i128)
+    typed(
+        &a,
+        "int16",
+        IntKind::I16,
+        i16::MIN as i128,
+        i16::MAX as i128,
+    )
 }
 fn b_u16(_: &mut Interp, a: Args) -> Result<Value, EvalError> {
     typed(&a, "uint16", IntKind::U16, 0, u16::MAX as i128)
 }
 fn b_i32(_: &mut Interp, a: Args) -> Result<Value, EvalError> {
-    typed(&a, "int32", IntKind::I32, i32::MIN as i128, i32::MAX as i128)
+    typed(
+        &a,
+        "int32",
+        IntKind::I32,
+        i32::MIN as i128,
+        i32::MAX as i128,
+    )
 }
 fn b_u32(_: &mut Interp, a: Args) -> Result<Value, EvalError> {
     typed(&a, "uint32", IntKind::U32, 0, u32::MAX as i128)
 }
 fn b_i64(_: &mut Interp, a: Args) -> Result<Value, EvalError> {
-    typed(&a, "int64", IntKind::I64, i64::MIN as i128, i64::MAX as i128)
+    typed(
+        &a,
+        "int64",
+        IntKind::I64,
+        i64::MIN as i128,
+        i64::MAX as i128,
+    )
 }
 fn b_u64(_: &mut Interp, a: Args) -> Result<Value, EvalError> {
     typed(&a, "uint64", IntKind::U64, 0, u64::MAX as i128)

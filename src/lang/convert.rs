@@ -20,9 +20,8 @@ pub fn to_data(v: &Value, sig: &Sig, at: &str) -> Result<Data, String> {
                 Value::Bool(b) => *b as i128,
                 _ => return mismatch(sig_type_name(sig)),
             };
-            int_data(n, sig).ok_or_else(|| {
-                format!("{at}: {n} does not fit in {}", sig_type_name(sig))
-            })?
+            int_data(n, sig)
+                .ok_or_else(|| format!("{at}: {n} does not fit in {}", sig_type_name(sig)))?
         }
         Sig::Bool => match v {
             Value::Bool(b) => Data::Bool(*b),
@@ -183,7 +182,10 @@ pub fn infer_data(v: &Value, at: &str) -> Result<Data, String> {
                 .collect::<Result<_, _>>()?;
             let elem = common_sig(&datas).unwrap_or(Sig::Variant);
             let items = if elem == Sig::Variant {
-                datas.into_iter().map(|d| Data::Variant(Box::new(d))).collect()
+                datas
+                    .into_iter()
+                    .map(|d| Data::Variant(Box::new(d)))
+                    .collect()
             } else {
                 datas
             };
@@ -211,7 +213,9 @@ pub fn infer_data(v: &Value, at: &str) -> Result<Data, String> {
             }
             let value = common_sig(&vals).unwrap_or(Sig::Variant);
             let vals = if value == Sig::Variant {
-                vals.into_iter().map(|d| Data::Variant(Box::new(d))).collect()
+                vals.into_iter()
+                    .map(|d| Data::Variant(Box::new(d)))
+                    .collect()
             } else {
                 vals
             };
@@ -252,7 +256,10 @@ pub fn from_data(d: &Data) -> Value {
         Data::Path(p) => Value::Path(p.clone()),
         Data::Signature(s) => Value::Signature(s.clone()),
         Data::Fd(fd) => Value::Int(*fd as i128, IntKind::Fd),
-        Data::Array { elem: Sig::Byte, items } => Value::Bytes(
+        Data::Array {
+            elem: Sig::Byte,
+            items,
+        } => Value::Bytes(
             items
                 .iter()
                 .map(|x| if let Data::Byte(b) = x { *b } else { 0 })

@@ -56,11 +56,7 @@ pub fn render_caret(line: &str, span: Span, message: &str) -> String {
     let col = line[line_start..start].chars().count();
     let end = span.end.clamp(start, line_end);
     let width = line[start..end].chars().count().max(1);
-    format!(
-        "{src}\n{}{} {message}",
-        " ".repeat(col),
-        "^".repeat(width)
-    )
+    format!("{src}\n{}{} {message}", " ".repeat(col), "^".repeat(width))
 }
 
 #[cfg(test)]
@@ -69,7 +65,11 @@ mod tests {
 
     #[test]
     fn caret_points_at_the_span() {
-        let r = render_caret("u.Service.MainPIX", Span { start: 10, end: 17 }, "no such member");
+        let r = render_caret(
+            "u.Service.MainPIX",
+            Span { start: 10, end: 17 },
+            "no such member",
+        );
         assert_eq!(r, "u.Service.MainPIX\n          ^^^^^^^ no such member");
         let r = render_caret("a\nbé c", Span { start: 5, end: 6 }, "x");
         assert_eq!(r, "bé c\n   ^ x");

@@ -22,7 +22,7 @@ use crate::lang::builtins::{self, Args};
 use crate::lang::convert::{from_data, reply_value, to_data};
 use crate::lang::error::EvalError;
 use crate::lang::span::Span;
-use crate::lang::value::{InterfaceRef, IntKind, MethodRef, ObjectRef, Value};
+use crate::lang::value::{IntKind, InterfaceRef, MethodRef, ObjectRef, Value};
 use crate::session::Session;
 
 pub type Vars = Rc<RefCell<HashMap<String, Value>>>;
@@ -108,9 +108,8 @@ impl Interp {
                 args,
             } => {
                 let words: Vec<String> = args.iter().map(|(w, _)| w.clone()).collect();
-                commands::run(self, name, &words).map_err(|e| {
-                    EvalError::at(format!("{e:#}"), *name_span)
-                })
+                commands::run(self, name, &words)
+                    .map_err(|e| EvalError::at(format!("{e:#}"), *name_span))
             }
             StmtKind::Shell(cmd) => {
                 let _ = self.out.flush();
@@ -172,7 +171,10 @@ impl Interp {
                 let key = self.eval(index)?;
                 let mut vars = self.vars.borrow_mut();
                 let Some(slot) = vars.get_mut(var) else {
-                    return Err(EvalError::at(format!("name '{var}' is not defined"), obj.span));
+                    return Err(EvalError::at(
+                        format!("name '{var}' is not defined"),
+                        obj.span,
+                    ));
                 };
                 match slot {
                     Value::Dict(entries) => {
@@ -184,7 +186,8 @@ impl Interp {
                         Ok(())
                     }
                     Value::List(items) => {
-                        let i = list_index(&key, items.len()).map_err(|m| EvalError::at(m, index.span))?;
+                        let i = list_index(&key, items.len())
+                            .map_err(|m| EvalError::at(m, index.span))?;
                         items[i] = v;
                         Ok(())
                     }
@@ -194,7 +197,10 @@ impl Interp {
                     )),
                 }
             }
-            _ => Err(EvalError::at("cannot assign to this expression", target.span)),
+            _ => Err(EvalError::at(
+                "cannot assign to this expression",
+                target.span,
+            )),
         }
     }
 
@@ -213,7 +219,10 @@ impl Interp {
                 for (k, v) in entries {
                     let k = self.eval(k)?;
                     let v = self.eval(v)?;
-                    if let Some(slot) = out.iter_mut().find(|(ek, _): &&mut (Value, Value)| *ek == k) {
+                    if let Some(slot) = out
+                        .iter_mut()
+                        .find(|(ek, _): &&mut (Value, Value)| *ek == k)
+                    {
                         slot.1 = v;
                     } else {
                         out.push((k, v));
@@ -227,7 +236,8 @@ impl Interp {
                 name_span,
             } => {
                 let recv = self.eval(obj)?;
-                self.get_attr(&recv, name).map_err(|err| err.or_at(*name_span))?
+                self.get_attr(&recv, name)
+                    .map_err(|err| err.or_at(*name_span))?
             }
             ExprKind::Index { obj, index } => {
                 let recv = self.eval(obj)?;
@@ -297,7 +307,12 @@ impl Interp {
     pub fn introspect(&self, o: &ObjectRef) -> R<Arc<Node>> {
         let s = &self.session;
         self.bus(s.cache.get(&s.bus, &o.service, &o.path))
-            .map_err(|e| EvalError::new(format!("cannot introspect {} on {}: {}", o.path, o.service, e.message)))
+            .map_err(|e| {
+                EvalError::new(format!(
+                    "cannot introspect {} on {}: {}",
+                    o.path, o.service, e.message
+                ))
+            })
     }
 
     fn interface_of(&self, i: &InterfaceRef) -> R<(Arc<Node>, usize)> {
@@ -317,18 +332,14 @@ impl Interp {
 
     pub fn get_attr(&mut self, recv: &Value, name: &str) -> R<Value> {
         match recv {
-            Value::Module(m) => builtins::module_attr(m, name).ok_or_else(|| {
-                EvalError::new(format!("module '{m}' has no attribute '{name}'"))
-            }),
+            Value::Module(m) => builtins::module_attr(m, name)
+                .ok_or_else(|| EvalError::new(format!("module '{m}' has no attribute '{name}'"))),
             Value::Object(o) => self.object_attr(o, name),
             Value::Interface(i) => self.interface_attr(i, name),
             other => builtins::value_method(other, name)
                 .map(|m| Value::Bound(Box::new(other.clone()), m))
                 .ok_or_else(|| {
-                    EvalError::new(format!(
-                        "a {} has no attribute '{name}'",
-                        other.type_name()
-                    ))
+                    EvalError::new(format!("a {} has no attribute '{name}'", other.type_name()))
                 }),
         }
     }
@@ -480,8 +491,16 @@ impl Interp {
             slots[n] = Some(v);
         }
         for (k, v) in args.kw {
-            let Some(pos) = method.inputs.iter().position(|a| a.name.as_deref() == Some(&k)) else {
-                let names: Vec<&str> = method.inputs.iter().filter_map(|a| a.name.as_deref()).collect();
+            let Some(pos) = method
+                .inputs
+                .iter()
+                .position(|a| a.name.as_deref() == Some(&k))
+            else {
+                let names: Vec<&str> = method
+                    .inputs
+                    .iter()
+                    .filter_map(|a| a.name.as_deref())
+                    .collect();
                 return Err(EvalError::new(format!(
                     "{} has no argument '{k}'{}",
                     m.name,
@@ -511,13 +530,11 @@ impl Interp {
         }
         let o = &m.interface.object;
         let s = &self.session;
-        let reply = self.bus(s.bus.call(
-            &o.service,
-            &o.path,
-            Some(&m.interface.name),
-            &m.name,
-            &data,
-        ))?;
+        let reply =
+            self.bus(
+                s.bus
+                    .call(&o.service, &o.path, Some(&m.interface.name), &m.name, &data),
+            )?;
         Ok(reply_value(&reply.values))
     }
 
@@ -566,7 +583,7 @@ pub fn did_you_mean<'a>(name: &str, candidates: impl Iterator<Item = &'a str>) -
         } else {
             edit_distance(&lower, &c.to_lowercase())
         };
-        if d <= (name.len() / 3).max(1) && best.is_none_or(|(bd, _)| d < bd) {
+        if d <= name.len().div_ceil(3) && best.is_none_or(|(bd, _)| d < bd) {
             best = Some((d, c));
         }
     }
@@ -602,7 +619,9 @@ fn list_index(key: &Value, len: usize) -> Result<usize, String> {
 
 fn index_value(recv: &Value, key: &Value) -> Result<Value, String> {
     match recv {
-        Value::List(items) | Value::Tuple(items) => Ok(items[list_index(key, items.len())?].clone()),
+        Value::List(items) | Value::Tuple(items) => {
+            Ok(items[list_index(key, items.len())?].clone())
+        }
         Value::Bytes(b) => Ok(Value::int(b[list_index(key, b.len())?] as i128)),
         Value::Str(s) | Value::Path(s) | Value::Signature(s) => {
             let chars: Vec<char> = s.chars().collect();
@@ -617,7 +636,10 @@ fn index_value(recv: &Value, key: &Value) -> Result<Value, String> {
                 format!(
                     "key {} not found{}",
                     key.repr(),
-                    did_you_mean(&key.as_text().unwrap_or_default(), keys.iter().map(String::as_str))
+                    did_you_mean(
+                        &key.as_text().unwrap_or_default(),
+                        keys.iter().map(String::as_str)
+                    )
                 )
             }),
         other => Err(format!("a {} cannot be indexed", other.type_name())),
@@ -735,7 +757,9 @@ fn binary(op: BinOp, l: &Value, r: &Value) -> Result<Value, String> {
             }
             _ => None,
         };
-        return v.map(Value::int).ok_or_else(|| "integer overflow".to_string());
+        return v
+            .map(Value::int)
+            .ok_or_else(|| "integer overflow".to_string());
     }
     if let (Some(a), Some(b)) = (num(l), num(r)) {
         let v = match op {
@@ -833,8 +857,14 @@ mod tests {
     #[test]
     fn did_you_mean_finds_close_names() {
         let c = ["MainPID", "ControlPID", "Type"];
-        assert_eq!(did_you_mean("MainPIX", c.iter().copied()), " (did you mean MainPID?)");
-        assert_eq!(did_you_mean("mainpid", c.iter().copied()), " (did you mean MainPID?)");
+        assert_eq!(
+            did_you_mean("MainPIX", c.iter().copied()),
+            " (did you mean MainPID?)"
+        );
+        assert_eq!(
+            did_you_mean("mainpid", c.iter().copied()),
+            " (did you mean MainPID?)"
+        );
         assert_eq!(did_you_mean("Zzzzzz", c.iter().copied()), "");
     }
 
@@ -850,7 +880,12 @@ mod tests {
             (Sub, Value::Float(1.5), Value::int(1), "0.5"),
             (Add, Value::str("a"), Value::str("b"), "'ab'"),
             (Lt, Value::int(1), Value::Float(1.5), "True"),
-            (In, Value::str("a"), Value::List(vec![Value::str("a")]), "True"),
+            (
+                In,
+                Value::str("a"),
+                Value::List(vec![Value::str("a")]),
+                "True",
+            ),
         ];
         for (op, l, r, want) in rows {
             assert_eq!(binary(op, &l, &r).unwrap().repr(), want, "{op:?}");

@@ -42,7 +42,10 @@ pub fn attribute_names(s: &Session, v: &Value, fetch: bool) -> Vec<(String, Stri
                     out.push((m.name.clone(), m.describe()));
                 }
                 for p in &iface.properties {
-                    out.push((p.name.clone(), property_hint(&p.sig, &p.flags.busctl_text(p.writable))));
+                    out.push((
+                        p.name.clone(),
+                        property_hint(&p.sig, &p.flags.busctl_text(p.writable)),
+                    ));
                 }
             }
             out
@@ -55,9 +58,12 @@ pub fn attribute_names(s: &Session, v: &Value, fetch: bool) -> Vec<(String, Stri
 }
 
 pub fn property_hint(sig: &str, flags: &str) -> String {
-    format!("{sig} property,{}", flags.trim_start_matches(' ').replace(' ', ","))
-        .replace(",-", "")
-        .replace(',', " ")
+    format!(
+        "{sig} property,{}",
+        flags.trim_start_matches(' ').replace(' ', ",")
+    )
+    .replace(",-", "")
+    .replace(',', " ")
 }
 
 /// Introspection from the cache, or fetched within [`FETCH_LIMIT`] when allowed.

@@ -109,7 +109,10 @@ impl Completer {
                     let names = attribute_names(&self.session, &v, false);
                     (start, prefixed(names.into_iter().map(|(n, _)| n), &partial))
                 } else if !partial.is_empty() {
-                    (start, prefixed(self.plain_names(stmt.len() <= 1).into_iter(), &partial))
+                    (
+                        start,
+                        prefixed(self.plain_names(stmt.len() <= 1).into_iter(), &partial),
+                    )
                 } else {
                     (start, Vec::new())
                 }
@@ -127,7 +130,10 @@ impl Completer {
         let Value::Interface(i) = self.resolve_text(&chain, false)? else {
             return None;
         };
-        let node = self.session.cache.cached(&i.object.service, &i.object.path)?;
+        let node = self
+            .session
+            .cache
+            .cached(&i.object.service, &i.object.path)?;
         let iface = node.interface(&i.name)?;
         if let Some(m) = iface.method(&partial) {
             return Some(format!("  {}", m.describe()));
@@ -159,7 +165,10 @@ impl Completer {
         if words.is_empty() && touching {
             let start = stmt.last().map_or(head.len(), |t| t.span.start);
             let partial = &head[start..];
-            return (start, prefixed(COMMANDS.iter().map(|c| c.name.to_string()), partial));
+            return (
+                start,
+                prefixed(COMMANDS.iter().map(|c| c.name.to_string()), partial),
+            );
         }
         let name = names.last().copied().unwrap_or("");
         let (partial, start) = if touching {
@@ -170,7 +179,10 @@ impl Completer {
         };
         if name == commands::BUSCTL {
             // `busctl <TAB>`: the verbs.
-            return (start, prefixed(COMMANDS.iter().map(|c| c.name.to_string()), &partial));
+            return (
+                start,
+                prefixed(COMMANDS.iter().map(|c| c.name.to_string()), &partial),
+            );
         }
         let Some(cmd) = commands::find(name) else {
             return (start, Vec::new());
@@ -228,18 +240,25 @@ impl Completer {
         let Some(n) = node(&self.session, service, &dir, true) else {
             return Vec::new();
         };
-        let base = if dir == "/" { String::new() } else { dir.clone() };
+        let base = if dir == "/" {
+            String::new()
+        } else {
+            dir.clone()
+        };
         let mut items: Vec<String> = n.children.iter().map(|c| format!("{base}/{c}")).collect();
         if partial.is_empty() || partial == "/" {
             items.push("/".into());
         }
-        prefixed(items.into_iter(), if partial.is_empty() { "/" } else { partial })
-            .into_iter()
-            .map(|c| Candidate {
-                display: c.display,
-                replacement: c.replacement,
-            })
-            .collect()
+        prefixed(
+            items.into_iter(),
+            if partial.is_empty() { "/" } else { partial },
+        )
+        .into_iter()
+        .map(|c| Candidate {
+            display: c.display,
+            replacement: c.replacement,
+        })
+        .collect()
     }
 
     // ----- expressions -----
@@ -362,10 +381,12 @@ impl Completer {
                     Value::Object(o) => {
                         let n = node(&self.session, &o.service, &o.path, fetch)?;
                         let i = n.interface_by_short(name)?;
-                        Some(Value::Interface(Rc::new(crate::lang::value::InterfaceRef {
-                            object: o.clone(),
-                            name: i.name.clone(),
-                        })))
+                        Some(Value::Interface(Rc::new(
+                            crate::lang::value::InterfaceRef {
+                                object: o.clone(),
+                                name: i.name.clone(),
+                            },
+                        )))
                     }
                     Value::Interface(i) => {
                         let n = node(&self.session, &i.object.service, &i.object.path, fetch)?;
@@ -467,7 +488,11 @@ impl Completer {
         })
     }
 
-    fn timed_list(&self, slot: &Timed, fetch: impl FnOnce() -> Option<Vec<String>>) -> Rc<Vec<String>> {
+    fn timed_list(
+        &self,
+        slot: &Timed,
+        fetch: impl FnOnce() -> Option<Vec<String>>,
+    ) -> Rc<Vec<String>> {
         if let Some((at, v)) = &*slot.borrow()
             && at.elapsed() < LIST_TTL
         {
@@ -498,7 +523,11 @@ fn pure_object(name: &str, a: &Args) -> Option<Value> {
     let (service, path, label) = match name {
         "unit" | "pystemd.systemd1.Unit" => {
             let u = text(0, "name").or_else(|| text(0, "external_id"))?;
-            (systemd::SERVICE.to_string(), systemd::unit_path(&u), format!("unit {u}"))
+            (
+                systemd::SERVICE.to_string(),
+                systemd::unit_path(&u),
+                format!("unit {u}"),
+            )
         }
         "manager" | "pystemd.systemd1.Manager" => (
             systemd::SERVICE.to_string(),
@@ -541,7 +570,9 @@ fn statement_tokens(toks: &[Token]) -> &[Token] {
 /// For an attribute context `chain.partial`, the chain's text; else the partial name.
 fn split_attr(head: &str, stmt: &[Token]) -> (usize, String, Option<String>) {
     let n = stmt.len();
-    let touching_ident = |t: &Token| matches!(t.kind, TokenKind::Ident(_) | TokenKind::Keyword(_)) && t.span.end == head.len();
+    let touching_ident = |t: &Token| {
+        matches!(t.kind, TokenKind::Ident(_) | TokenKind::Keyword(_)) && t.span.end == head.len()
+    };
     let (partial_start, dot_idx) = match stmt.last() {
         Some(t) if touching_ident(t) => {
             let is_attr = n >= 2 && matches!(stmt[n - 2].kind, TokenKind::Op("."));

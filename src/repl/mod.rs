@@ -67,13 +67,28 @@ pub fn run_chunk(it: &mut Interp, src: &str, failed: &mut bool) -> Option<i32> {
     }
 }
 
+/// Does `line` continue an unfinished statement? Pasted multi-line calls indent their
+/// continuation lines or close the bracket; a broken line must not swallow the next ones.
+fn continues(pending: &str, line: &str) -> bool {
+    let last = pending.trim_end().chars().last();
+    matches!(last, Some('(' | '[' | '{' | ',' | '\\'))
+        || line.starts_with(char::is_whitespace)
+        || line.trim_start().starts_with([')', ']', '}'])
+}
+
 /// Statements from a reader (a file or piped stdin), one line at a time; a line with an
-/// unclosed bracket is joined with the next.
+/// unclosed bracket is joined with the next when that one continues it.
 pub fn run_batch(it: &mut Interp, input: impl BufRead) -> i32 {
     let mut failed = false;
     let mut pending = String::new();
     for line in input.lines() {
         let Ok(line) = line else { break };
+        if !pending.is_empty() && !continues(&pending, &line) {
+            let chunk = std::mem::take(&mut pending);
+            if let Some(code) = run_chunk(it, &chunk, &mut failed) {
+                return code;
+            }
+        }
         if !pending.is_empty() {
             pending.push('\n');
         }
@@ -163,7 +178,10 @@ pub fn run_interactive(session: Rc<Session>, it: &mut Interp) -> i32 {
     code
 }
 
-fn save_history(ed: &mut Editor<helper::ShellHelper, rustyline::history::FileHistory>, h: &PathBuf) {
+fn save_history(
+    ed: &mut Editor<helper::ShellHelper, rustyline::history::FileHistory>,
+    h: &PathBuf,
+) {
     use std::os::unix::fs::{OpenOptionsExt, PermissionsExt};
     if let Some(dir) = h.parent() {
         let _ = std::fs::create_dir_all(dir);

@@ -218,10 +218,9 @@ impl Drop for PrivateBus {
 
 /// Run `cmd` with piped stdout/stderr, killing it after `timeout`. Never hangs. A killed run
 /// returns the output collected so far with a non-success status (signal 9).
+/// Set stdin on `cmd` before calling (it is not touched here).
 pub fn run_with_timeout(mut cmd: Command, timeout: Duration) -> Output {
-    cmd.stdin(Stdio::null())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped());
+    cmd.stdout(Stdio::piped()).stderr(Stdio::piped());
     let mut child = cmd
         .spawn()
         .unwrap_or_else(|e| panic!("cannot run {cmd:?}: {e}"));
@@ -262,7 +261,8 @@ pub fn busctl_command(args: &[&str]) -> Command {
         .args(args)
         .env("SYSTEMD_COLORS", "0")
         .env("SYSTEMD_PAGER", "")
-        .env("LC_ALL", "C.UTF-8");
+        .env("LC_ALL", "C.UTF-8")
+        .stdin(Stdio::null());
     cmd
 }
 

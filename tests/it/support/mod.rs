@@ -1,2 +1,3 @@
 pub mod dbus;
+pub mod shell;
 pub mod testservice;

@@ -71,7 +71,7 @@ mod tests {
             "no such member",
         );
         assert_eq!(r, "u.Service.MainPIX\n          ^^^^^^^ no such member");
-        let r = render_caret("a\nbé c", Span { start: 5, end: 6 }, "x");
+        let r = render_caret("a\nbé c", Span { start: 6, end: 7 }, "x");
         assert_eq!(r, "bé c\n   ^ x");
     }
 }

@@ -1,1 +1,3 @@
-
+//! The one integration-test binary (`cargo test --test it`).
+mod sandbox;
+mod support;

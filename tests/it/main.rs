@@ -1,5 +1,6 @@
-//! The one integration-test binary: D-Bus edge cases against a private dbus-daemon, the shell
-//! end to end, and (in `sandbox`) real systemd in a throwaway container.
+//! The one integration-test binary: D-Bus edge cases against a private dbus-daemon
+//! (`dbus_service`, `shell_bus`), and real systemd in a throwaway sandbox (`sandbox`, `workshop`).
 mod dbus_service;
+mod sandbox;
 mod shell_bus;
 mod support;

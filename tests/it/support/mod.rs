@@ -1,3 +1,5 @@
+//! Shared test fixtures.
 pub mod dbus;
+pub mod sandbox;
 pub mod shell;
 pub mod testservice;

@@ -1,0 +1,212 @@
+//! A real systemd to test against: one sandbox (`scripts/sandbox`) per test-binary run.
+//!
+//! [`Sandbox::shared`] boots it on first use (name `rt-<pid>`, with `--workshop`, so
+//! `myfirstservice.service` exists and runs). A detached watcher process tears it down when
+//! this process exits for any reason (normal end, panic, SIGKILL): the watcher's stdin is a
+//! pipe whose write end only this process holds, so it reads EOF when we are gone.
+//!
+//! When no sandbox can be had (not root, no systemd-nspawn, boot failure) the fixture panics
+//! with the reason: tests never pass by skipping.
+#![allow(dead_code)]
+
+use std::io::Write;
+use std::os::unix::process::CommandExt;
+use std::path::{Path, PathBuf};
+use std::process::{Child, ChildStdin, Command, Output, Stdio};
+use std::sync::{Mutex, OnceLock};
+
+/// A running sandbox booted by this test process.
+pub struct Sandbox {
+    name: String,
+    bus_address: String,
+    pid1: u32,
+    /// The watcher and the write end of its stdin (for the shared sandbox: never dropped, so
+    /// the pipe closes only when this process exits).
+    watcher: Mutex<Option<(Child, ChildStdin)>>,
+}
+
+static SHARED: OnceLock<Sandbox> = OnceLock::new();
+
+impl Sandbox {
+    /// The sandbox shared by all tests of this run (booted once, torn down at exit).
+    pub fn shared() -> &'static Sandbox {
+        SHARED.get_or_init(|| Sandbox::boot(&format!("rt-{}", std::process::id()), true))
+    }
+
+    /// Boot a separate sandbox `name` (e.g. for tests that take one down). It is taken down
+    /// by [`Sandbox::down`], on drop, or by its watcher when this process exits.
+    pub fn boot(name: &str, workshop: bool) -> Sandbox {
+        if !nix::unistd::Uid::effective().is_root() {
+            panic!(
+                "the sandbox tests need root (they boot systemd in systemd-nspawn): \
+                 run scripts/test as root"
+            );
+        }
+        // Watcher first, so even a half-booted sandbox gets cleaned up.
+        let watcher = spawn_watcher(name);
+        let mut up = Command::new(script());
+        up.arg("up").arg(name);
+        if workshop {
+            up.arg("--workshop");
+        }
+        let out = up
+            .stdin(Stdio::null())
+            .output()
+            .unwrap_or_else(|e| panic!("cannot run {}: {e}", script().display()));
+        if !out.status.success() {
+            panic!(
+                "scripts/sandbox up {name} failed ({}):\n{}{}",
+                out.status,
+                String::from_utf8_lossy(&out.stdout),
+                String::from_utf8_lossy(&out.stderr)
+            );
+        }
+        let env = run_script(&["env", name]);
+        let value = |key: &str| -> String {
+            env.lines()
+                .find_map(|l| l.strip_prefix(&format!("{key}=")))
+                .unwrap_or_else(|| panic!("scripts/sandbox env {name}: no {key} in {env:?}"))
+                .to_string()
+        };
+        let bus_address = value("DBUS_SYSTEM_BUS_ADDRESS");
+        let pid1 = value("SANDBOX_PID1")
+            .parse()
+            .unwrap_or_else(|e| panic!("bad SANDBOX_PID1: {e}"));
+        Sandbox {
+            name: name.to_string(),
+            bus_address,
+            pid1,
+            watcher: Mutex::new(Some(watcher)),
+        }
+    }
+
+    /// The sandbox's name (`scripts/sandbox ... NAME`).
+    pub fn name(&self) -> &str {
+        &self.name
+    }
+
+    /// D-Bus address of the sandbox's system bus, reachable from the host
+    /// (`unix:path=/run/rustemd-sandbox/NAME/bus/system_bus_socket`).
+    pub fn bus_address(&self) -> &str {
+        &self.bus_address
+    }
+
+    /// Host PID of the container's PID 1 (systemd).
+    pub fn pid1(&self) -> u32 {
+        self.pid1
+    }
+
+    /// The sandbox's state dir on the host (a tmpfs: overlay upper/work dirs, root, bus).
+    pub fn state_dir(&self) -> PathBuf {
+        Path::new("/run/rustemd-sandbox").join(&self.name)
+    }
+
+    /// Host PID of the sandbox's systemd-nspawn.
+    pub fn nspawn_pid(&self) -> u32 {
+        let f = self.state_dir().join("nspawn.pid");
+        std::fs::read_to_string(&f)
+            .unwrap_or_else(|e| panic!("{}: {e}", f.display()))
+            .trim()
+            .parse()
+            .expect("nspawn.pid holds a PID")
+    }
+
+    /// Run `args` inside the sandbox (all its namespaces, via `scripts/sandbox exec`), with
+    /// stdin from /dev/null; stdout, stderr and exit status come back as they are.
+    pub fn exec(&self, args: &[&str]) -> Output {
+        Command::new(script())
+            .arg("exec")
+            .arg(&self.name)
+            .arg("--")
+            .args(args)
+            .stdin(Stdio::null())
+            .output()
+            .unwrap_or_else(|e| panic!("cannot run {}: {e}", script().display()))
+    }
+
+    /// Like [`Sandbox::exec`], but panics unless the command succeeds; returns its stdout.
+    pub fn exec_ok(&self, args: &[&str]) -> String {
+        let out = self.exec(args);
+        assert!(
+            out.status.success(),
+            "in sandbox {}: {args:?} failed ({}):\nstdout: {}\nstderr: {}",
+            self.name,
+            out.status,
+            String::from_utf8_lossy(&out.stdout),
+            String::from_utf8_lossy(&out.stderr)
+        );
+        String::from_utf8_lossy(&out.stdout).into_owned()
+    }
+
+    /// Take this sandbox down now (`scripts/sandbox down NAME`); returns that command's output.
+    pub fn down(&self) -> Output {
+        Command::new(script())
+            .args(["down", "--quiet", &self.name])
+            .stdin(Stdio::null())
+            .output()
+            .unwrap_or_else(|e| panic!("cannot run {}: {e}", script().display()))
+    }
+}
+
+impl Drop for Sandbox {
+    // Only owned sandboxes drop (the shared one lives in a static: its watcher cleans up).
+    fn drop(&mut self) {
+        let _ = self.down();
+        // Let the watcher go too (its `down` is then a no-op).
+        if let Some((mut child, stdin)) = self.watcher.lock().ok().and_then(|mut w| w.take()) {
+            drop(stdin);
+            let _ = child.wait();
+        }
+    }
+}
+
+/// Path of `scripts/sandbox` in this checkout.
+pub fn script() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("scripts/sandbox")
+}
+
+/// Run `scripts/sandbox ARGS`, panic on failure, return stdout.
+pub fn run_script(args: &[&str]) -> String {
+    let out = Command::new(script())
+        .args(args)
+        .stdin(Stdio::null())
+        .output()
+        .unwrap_or_else(|e| panic!("cannot run {}: {e}", script().display()));
+    assert!(
+        out.status.success(),
+        "scripts/sandbox {args:?} failed ({}): {}",
+        out.status,
+        String::from_utf8_lossy(&out.stderr)
+    );
+    String::from_utf8_lossy(&out.stdout).into_owned()
+}
+
+/// A detached process (own session and process group, so terminal signals and the test
+/// harness's process-group kills miss it) that runs `scripts/sandbox down NAME` once its stdin
+/// reaches EOF, i.e. once every holder of the returned write end is gone.
+fn spawn_watcher(name: &str) -> (Child, ChildStdin) {
+    let mut cmd = Command::new("/bin/sh");
+    cmd.args([
+        "-c",
+        "trap '' INT HUP; cat >/dev/null; trap - INT HUP; exec \"$0\" down --quiet \"$1\"",
+    ])
+    .arg(script())
+    .arg(name)
+    .stdin(Stdio::piped())
+    .stdout(Stdio::null())
+    .stderr(Stdio::null());
+    // SAFETY: setsid is async-signal-safe; nothing else runs between fork and exec.
+    unsafe {
+        cmd.pre_exec(|| {
+            nix::unistd::setsid().map_err(std::io::Error::from)?;
+            Ok(())
+        });
+    }
+    let mut child = cmd
+        .spawn()
+        .unwrap_or_else(|e| panic!("cannot spawn the sandbox watcher: {e}"));
+    let mut stdin = child.stdin.take().expect("piped stdin");
+    // Nothing to say; make sure the pipe works.
+    stdin.flush().expect("watcher pipe");
+    (child, stdin)
+}

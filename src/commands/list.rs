@@ -92,6 +92,22 @@ pub fn list(it: &mut Interp, words: &[String]) -> anyhow::Result<Flow> {
 fn describe(it: &Interp, name: &str) -> [String; 7] {
     let dash = || "-".to_string();
     let mut cells = [dash(), dash(), dash(), dash(), dash(), dash(), dash()];
+    if name == DBUS {
+        // sd-bus describes the bus driver by the socket's peer credentials (whoever listened:
+        // systemd for a socket-activated bus), augmented from /proc; no connection name.
+        let s = &it.session;
+        let creds = s.block_on(async {
+            let conn = s.bus.connection().await?;
+            conn.peer_creds()
+                .await
+                .map(|c| (c.process_id(), c.unix_user_id()))
+                .map_err(|e| crate::bus::connection::CallError::Connection(e.to_string()))
+        });
+        if let Ok((pid, uid)) = creds {
+            fill_process(&mut cells, pid, uid);
+        }
+        return cells;
+    }
     let Ok(reply) = bus_call(
         it,
         DBUS,
@@ -116,21 +132,6 @@ fn describe(it: &Interp, name: &str) -> [String; 7] {
             }
         }
     }
-    if let Some(u) = uid {
-        cells[2] = nix::unistd::User::from_uid(nix::unistd::Uid::from_raw(u))
-            .ok()
-            .flatten()
-            .map(|u| u.name)
-            .unwrap_or_else(|| u.to_string());
-    }
-    if name == DBUS {
-        // sd-bus does not augment the bus driver's credentials from /proc.
-        if let Some(p) = pid {
-            cells[0] = p.to_string();
-            cells[1] = "n/a".into();
-        }
-        return cells;
-    }
     let unique = if name.starts_with(':') {
         Some(name.to_string())
     } else {
@@ -151,6 +152,19 @@ fn describe(it: &Interp, name: &str) -> [String; 7] {
     if let Some(u) = unique {
         cells[3] = u;
     }
+    fill_process(&mut cells, pid, uid);
+    cells
+}
+
+/// PID, PROCESS (from /proc, "n/a" when gone), USER, UNIT and SESSION (from the cgroup).
+fn fill_process(cells: &mut [String; 7], pid: Option<u32>, uid: Option<u32>) {
+    if let Some(u) = uid {
+        cells[2] = nix::unistd::User::from_uid(nix::unistd::Uid::from_raw(u))
+            .ok()
+            .flatten()
+            .map(|u| u.name)
+            .unwrap_or_else(|| u.to_string());
+    }
     if let Some(p) = pid {
         cells[0] = p.to_string();
         cells[1] = std::fs::read_to_string(format!("/proc/{p}/comm"))
@@ -166,7 +180,6 @@ fn describe(it: &Interp, name: &str) -> [String; 7] {
             cells[4] = unit;
         }
     }
-    cells
 }
 
 /// The process's path in the systemd (name=systemd or unified) hierarchy.

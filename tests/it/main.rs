@@ -4,3 +4,4 @@ mod dbus_service;
 mod sandbox;
 mod shell_bus;
 mod support;
+mod workshop;

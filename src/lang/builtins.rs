@@ -637,7 +637,10 @@ fn b_dir(it: &mut Interp, a: Args) -> Result<Value, EvalError> {
     Ok(Value::List(names.into_iter().map(Value::Str).collect()))
 }
 
-fn typed(a: &Args, name: &str, kind: IntKind, lo: i128, hi: i128) -> Result<Value, EvalError> {
+/// `uint32(5)` and friends: a plain integer given an exact D-Bus width.
+fn typed(a: &Args, kind: IntKind) -> Result<Value, EvalError> {
+    let name = kind.type_name();
+    let (lo, hi) = kind.range();
     match one(a, name)? {
         Value::Int(i, _) if (lo..=hi).contains(i) => Ok(Value::Int(*i, kind)),
         Value::Int(i, _) => Err(EvalError::new(format!(
@@ -651,43 +654,25 @@ fn typed(a: &Args, name: &str, kind: IntKind, lo: i128, hi: i128) -> Result<Valu
 }
 
 fn b_byte(_: &mut Interp, a: Args) -> Result<Value, EvalError> {
-    typed(&a, "byte", IntKind::Byte, 0, u8::MAX as i128)
+    typed(&a, IntKind::Byte)
 }
 fn b_i16(_: &mut Interp, a: Args) -> Result<Value, EvalError> {
-    typed(
-        &a,
-        "int16",
-        IntKind::I16,
-        i16::MIN as i128,
-        i16::MAX as i128,
-    )
+    typed(&a, IntKind::I16)
 }
 fn b_u16(_: &mut Interp, a: Args) -> Result<Value, EvalError> {
-    typed(&a, "uint16", IntKind::U16, 0, u16::MAX as i128)
+    typed(&a, IntKind::U16)
 }
 fn b_i32(_: &mut Interp, a: Args) -> Result<Value, EvalError> {
-    typed(
-        &a,
-        "int32",
-        IntKind::I32,
-        i32::MIN as i128,
-        i32::MAX as i128,
-    )
+    typed(&a, IntKind::I32)
 }
 fn b_u32(_: &mut Interp, a: Args) -> Result<Value, EvalError> {
-    typed(&a, "uint32", IntKind::U32, 0, u32::MAX as i128)
+    typed(&a, IntKind::U32)
 }
 fn b_i64(_: &mut Interp, a: Args) -> Result<Value, EvalError> {
-    typed(
-        &a,
-        "int64",
-        IntKind::I64,
-        i64::MIN as i128,
-        i64::MAX as i128,
-    )
+    typed(&a, IntKind::I64)
 }
 fn b_u64(_: &mut Interp, a: Args) -> Result<Value, EvalError> {
-    typed(&a, "uint64", IntKind::U64, 0, u64::MAX as i128)
+    typed(&a, IntKind::U64)
 }
 
 fn b_objpath(_: &mut Interp, a: Args) -> Result<Value, EvalError> {

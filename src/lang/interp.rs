@@ -19,10 +19,10 @@ use crate::bus::sig::Sig;
 use crate::commands;
 use crate::lang::ast::{BinOp, Expr, ExprKind, Stmt, StmtKind, UnaryOp};
 use crate::lang::builtins::{self, Args};
-use crate::lang::convert::{from_data, reply_value, to_data};
+use crate::lang::convert::{reply_value, to_data};
 use crate::lang::error::EvalError;
 use crate::lang::span::Span;
-use crate::lang::value::{IntKind, InterfaceRef, MethodRef, ObjectRef, Value};
+use crate::lang::value::{InterfaceRef, MethodRef, ObjectRef, Value};
 use crate::session::Session;
 
 pub type Vars = Rc<RefCell<HashMap<String, Value>>>;
@@ -835,19 +835,6 @@ fn op_text(op: BinOp) -> &'static str {
         Is => "is",
         IsNot => "is not",
     }
-}
-
-/// Integer kinds for `from_data` callers that want to check widths in tests.
-pub fn int_kind(v: &Value) -> Option<IntKind> {
-    match v {
-        Value::Int(_, k) => Some(*k),
-        _ => None,
-    }
-}
-
-/// Convert a raw reply's data to a value (used by commands that call methods directly).
-pub fn data_value(d: &Data) -> Value {
-    from_data(d)
 }
 
 #[cfg(test)]

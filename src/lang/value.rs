@@ -25,6 +25,20 @@ pub enum IntKind {
 }
 
 impl IntKind {
+    /// The values this width holds (a plain literal: anything D-Bus can carry).
+    pub fn range(self) -> (i128, i128) {
+        match self {
+            IntKind::Byte => (0, u8::MAX as i128),
+            IntKind::I16 => (i16::MIN as i128, i16::MAX as i128),
+            IntKind::U16 => (0, u16::MAX as i128),
+            IntKind::I32 | IntKind::Fd => (i32::MIN as i128, i32::MAX as i128),
+            IntKind::U32 => (0, u32::MAX as i128),
+            IntKind::I64 => (i64::MIN as i128, i64::MAX as i128),
+            IntKind::U64 => (0, u64::MAX as i128),
+            IntKind::Plain => (i64::MIN as i128, u64::MAX as i128),
+        }
+    }
+
     pub fn type_name(self) -> &'static str {
         match self {
             IntKind::Plain => "int",

@@ -49,7 +49,7 @@ impl BusTarget {
 #[derive(Clone, Debug, thiserror::Error)]
 pub enum CallError {
     /// The peer answered with an error message.
-    #[error("{name}: {message}")]
+    #[error("{name}: {message}{}", permission_hint(name))]
     Dbus { name: String, message: String },
     /// No answer within the timeout.
     #[error(
@@ -65,6 +65,17 @@ pub enum CallError {
     /// The user pressed Ctrl-C while waiting.
     #[error("interrupted")]
     Interrupted,
+}
+
+/// What to do about a permission error: most of systemd's API wants root.
+pub fn permission_hint(error_name: &str) -> &'static str {
+    match error_name {
+        "org.freedesktop.DBus.Error.AccessDenied"
+        | "org.freedesktop.DBus.Error.InteractiveAuthorizationRequired" => {
+            " (run the shell as root; scripts/workshop does)"
+        }
+        _ => "",
+    }
 }
 
 impl CallError {

@@ -27,8 +27,12 @@ pub(crate) fn bus_call(
 /// busctl's `bus_error_message`: the peer's message, or our own description.
 pub(crate) fn error_text(e: &CallError) -> String {
     match e {
-        CallError::Dbus { message, name } if message.is_empty() => name.clone(),
-        CallError::Dbus { message, .. } => message.clone(),
+        CallError::Dbus { message, name } if message.is_empty() => {
+            format!("{name}{}", crate::bus::connection::permission_hint(name))
+        }
+        CallError::Dbus { message, name } => {
+            format!("{message}{}", crate::bus::connection::permission_hint(name))
+        }
         other => other.to_string(),
     }
 }

@@ -413,3 +413,24 @@ fn delegate_and_attach_processes_moves_the_shell_into_the_unit() {
         .stdout_is("ObjectPath('/org/freedesktop/systemd1/unit/delegated_2eservice')\n");
     sb.exec(&["systemctl", "stop", "delegated.service"]);
 }
+
+#[test]
+fn not_root_gets_told_what_to_do() {
+    // The shell as nobody inside the sandbox: systemd refuses, the error says to run as root.
+    let sb = Sandbox::shared();
+    let out = sb.exec(&[
+        "setpriv",
+        "--reuid=65534",
+        "--regid=65534",
+        "--clear-groups",
+        crate::support::shell::BIN,
+        "-c",
+        "manager().Manager.StartUnit('myfirstservice.service', 'replace')",
+    ]);
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(!out.status.success());
+    assert!(
+        err.contains("run the shell as root; scripts/workshop does"),
+        "{err}"
+    );
+}

@@ -123,7 +123,12 @@ pub fn run_interactive(session: Rc<Session>, it: &mut Interp) -> i32 {
         .max_history_size(10_000)
         .map(|c| c.history_ignore_dups(true))
         .and_then(|c| c)
-        .map(|c| c.auto_add_history(false).build())
+        // bash-like: TAB completes the common prefix, a second TAB lists the candidates.
+        .map(|c| {
+            c.auto_add_history(false)
+                .completion_type(rustyline::CompletionType::List)
+                .build()
+        })
         .unwrap_or_default();
     let mut ed: Editor<helper::ShellHelper, rustyline::history::FileHistory> =
         match Editor::with_config(config) {

@@ -308,6 +308,18 @@ pub fn module_attr(m: &str, name: &str) -> Option<Value> {
         .map(|b| Value::Module(&b.name[..full.len()]))
 }
 
+/// A dotted name such as `pystemd.systemd1.Unit` or `os`: a builtin or a namespace.
+pub fn resolve_dotted(name: &str) -> Option<Value> {
+    let mut parts = name.split('.');
+    let root = parts.next()?;
+    let mut v = Value::Module(ROOT_MODULES.iter().copied().find(|m| *m == root)?);
+    for p in parts {
+        let Value::Module(m) = v else { return None };
+        v = module_attr(m, p)?;
+    }
+    Some(v)
+}
+
 /// Names directly inside module `m` (for completion and `dir`).
 pub fn module_names(m: &str) -> Vec<&'static str> {
     let prefix = format!("{m}.");

@@ -126,7 +126,11 @@ impl Interp {
                 }
                 Ok(Flow::Continue)
             }
-            StmtKind::Import { .. } | StmtKind::Pass => Ok(Flow::Continue),
+            StmtKind::Import { from, modules } => {
+                self.import(from.as_deref(), modules);
+                Ok(Flow::Continue)
+            }
+            StmtKind::Pass => Ok(Flow::Continue),
             StmtKind::With { expr, name, body } => {
                 let v = self.eval(expr)?;
                 if let Value::Object(o) = &v {
@@ -143,6 +147,26 @@ impl Interp {
                 }
                 Ok(Flow::Continue)
             }
+        }
+    }
+
+    /// `import a.b [as c]` and `from a import b [as c]` bind what we know (pystemd, os, sys and
+    /// their functions); anything else is accepted and ignored, so pasted code runs on.
+    fn import(&mut self, from: Option<&str>, modules: &[(String, Option<String>)]) {
+        for (name, alias) in modules {
+            let value = match from {
+                Some(m) => builtins::resolve_dotted(&format!("{m}.{name}")),
+                // `import a.b` binds `a`; `import a.b as c` binds c to a.b.
+                None if alias.is_some() => builtins::resolve_dotted(name),
+                None => builtins::resolve_dotted(name.split('.').next().unwrap_or(name)),
+            };
+            let Some(value) = value else { continue };
+            let bound = match (alias, from) {
+                (Some(a), _) => a.clone(),
+                (None, Some(_)) => name.clone(),
+                (None, None) => name.split('.').next().unwrap_or(name).to_string(),
+            };
+            self.vars.borrow_mut().insert(bound, value);
         }
     }
 

@@ -470,3 +470,19 @@ fn c_flag_file_and_one_shot_verbs_set_the_exit_status() {
         .no_panic()
         .stderr_has("cannot connect");
 }
+
+#[test]
+fn imports_bind_what_we_know_and_ignore_the_rest() {
+    Shell::new()
+        .input(
+            "from pystemd.systemd1 import Unit, Manager as M\nUnit\nM\n\
+             import pystemd.dbuslib as d\nd.path_encode('/a', 'b.c')\n\
+             from os import getpid\ntype(getpid())\nimport signal, sys\nimport pystemd.run\n",
+        )
+        .run()
+        .success()
+        .stdout_is(
+            "<builtin pystemd.systemd1.Unit>\n<builtin pystemd.systemd1.Manager>\n\
+             ObjectPath('/a/b_2ec')\n'int'\n",
+        );
+}

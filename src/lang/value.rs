@@ -269,13 +269,25 @@ impl Value {
             return flat;
         }
         let (open, close, items): (&str, &str, Vec<String>) = match self {
-            Value::List(v) => ("[", "]", v.iter().map(|x| x.pretty(width - 1)).collect()),
-            Value::Tuple(v) => ("(", ")", v.iter().map(|x| x.pretty(width - 1)).collect()),
+            Value::List(v) => (
+                "[",
+                "]",
+                v.iter()
+                    .map(|x| x.pretty(width.saturating_sub(1)))
+                    .collect(),
+            ),
+            Value::Tuple(v) => (
+                "(",
+                ")",
+                v.iter()
+                    .map(|x| x.pretty(width.saturating_sub(1)))
+                    .collect(),
+            ),
             Value::Dict(d) => (
                 "{",
                 "}",
                 d.iter()
-                    .map(|(k, v)| format!("{}: {}", k.repr(), v.pretty(width - 1)))
+                    .map(|(k, v)| format!("{}: {}", k.repr(), v.pretty(width.saturating_sub(1))))
                     .collect(),
             ),
             _ => return flat,

@@ -49,8 +49,13 @@ pub fn report(src: &str, e: &EvalError, span: Option<Span>) {
     let _ = writeln!(err, "{label} {text}");
 }
 
-/// Run one chunk of source; Some(code) when the shell should exit.
+/// Run one chunk of source; Some(code) when the shell should exit. Outside the interactive
+/// REPL, Ctrl-C (an interrupted call) ends the run with status 130, as for any command.
 pub fn run_chunk(it: &mut Interp, src: &str, failed: &mut bool) -> Option<i32> {
+    run_chunk_in(it, src, failed, false)
+}
+
+fn run_chunk_in(it: &mut Interp, src: &str, failed: &mut bool, interactive: bool) -> Option<i32> {
     let r = it.run_source(src);
     let _ = it.out.flush();
     match r {
@@ -62,7 +67,7 @@ pub fn run_chunk(it: &mut Interp, src: &str, failed: &mut bool) -> Option<i32> {
         Err((e, span)) => {
             *failed = true;
             report(src, &e, span);
-            None
+            (!interactive && e.message.ends_with("interrupted")).then_some(130)
         }
     }
 }
@@ -165,7 +170,7 @@ pub fn run_interactive(session: Rc<Session>, it: &mut Interp) -> i32 {
                     continue;
                 }
                 let _ = ed.add_history_entry(line.as_str());
-                if let Some(code) = run_chunk(it, &line, &mut failed) {
+                if let Some(code) = run_chunk_in(it, &line, &mut failed, true) {
                     break code;
                 }
             }

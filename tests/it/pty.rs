@@ -391,6 +391,21 @@ fn pty_hint_shows_member_signature() {
     p.assert_alive();
 }
 
+/// Regression: rustyline dropped bytes that arrived in the same read as Enter (keys typed
+/// ahead, a pasted block), until its `buffer-redux` feature was enabled.
+#[test]
+fn pty_typeahead_after_enter_is_not_lost() {
+    let mut p = Pty::shell();
+    p.send("3+3\r4+4\r5+5\r");
+    p.wait_until("the results 6, 8 and 10", WAIT, |t| {
+        let lines = screen_lines(t);
+        ["6", "8", "10"]
+            .iter()
+            .all(|w| lines.iter().any(|l| l.trim() == *w))
+    });
+    p.exit_with_ctrl_d();
+}
+
 #[test]
 fn pty_ctrl_c_clears_line() {
     let mut p = Pty::shell();

@@ -163,6 +163,20 @@ impl Bus {
             .unwrap_or_default())
     }
 
+    /// The bus driver's ListNames (or ListActivatableNames).
+    pub async fn list_names(&self, activatable: bool) -> Result<Vec<String>, CallError> {
+        let member = if activatable {
+            "ListActivatableNames"
+        } else {
+            "ListNames"
+        };
+        let driver = "org.freedesktop.DBus";
+        let reply = self
+            .call(driver, "/org/freedesktop/DBus", Some(driver), member, &[])
+            .await?;
+        Ok(reply.values.first().map(Data::strings).unwrap_or_default())
+    }
+
     /// Call `iface.member` on `dest` at `path` with already typed arguments.
     pub async fn call(
         &self,

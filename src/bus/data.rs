@@ -42,6 +42,20 @@ pub enum Data {
 }
 
 impl Data {
+    /// The strings of an `as`-like array (other items skipped); empty for anything else.
+    pub fn strings(&self) -> Vec<String> {
+        match self {
+            Data::Array { items, .. } => items
+                .iter()
+                .filter_map(|d| match d {
+                    Data::Str(s) => Some(s.clone()),
+                    _ => None,
+                })
+                .collect(),
+            _ => Vec::new(),
+        }
+    }
+
     /// The complete type of this value.
     pub fn sig(&self) -> Sig {
         match self {

@@ -17,22 +17,13 @@ pub fn list(it: &mut Interp, words: &[String]) -> anyhow::Result<Flow> {
     if !words.is_empty() {
         anyhow::bail!("list takes no arguments");
     }
-    let names = |member: &str| -> anyhow::Result<Vec<String>> {
-        let r = bus_call(it, DBUS, "/org/freedesktop/DBus", DBUS, member, &[])
-            .map_err(|e| anyhow::anyhow!("Failed to list names: {}", error_text(&e)))?;
-        Ok(match r.values.first() {
-            Some(Data::Array { items, .. }) => items
-                .iter()
-                .filter_map(|d| match d {
-                    Data::Str(s) => Some(s.clone()),
-                    _ => None,
-                })
-                .collect(),
-            _ => Vec::new(),
-        })
+    let s = it.session.clone();
+    let names = |activatable| {
+        s.block_on(s.bus.list_names(activatable))
+            .map_err(|e| anyhow::anyhow!("Failed to list names: {}", error_text(&e)))
     };
-    let acquired = names("ListNames")?;
-    let activatable = names("ListActivatableNames")?;
+    let acquired = names(false)?;
+    let activatable = names(true)?;
     // BTreeMap: busctl sorts by name with strcmp.
     let mut rows: BTreeMap<String, [String; 7]> = BTreeMap::new();
     for name in &acquired {

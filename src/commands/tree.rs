@@ -4,32 +4,19 @@ use std::collections::BTreeSet;
 use std::io::Write;
 
 use crate::bus::cache::introspect_xml;
-use crate::bus::data::Data;
 use crate::bus::introspect::Node;
-use crate::commands::busctl::{bus_call, error_text};
+use crate::commands::busctl::error_text;
 use crate::lang::interp::{Flow, Interp};
 
 pub fn tree(it: &mut Interp, words: &[String]) -> anyhow::Result<Flow> {
     let services: Vec<String> = if words.is_empty() {
-        let r = bus_call(
-            it,
-            "org.freedesktop.DBus",
-            "/org/freedesktop/DBus",
-            "org.freedesktop.DBus",
-            "ListNames",
-            &[],
-        )
-        .map_err(|e| anyhow::anyhow!("Failed to get name list: {}", error_text(&e)))?;
-        let mut names: Vec<String> = match r.values.first() {
-            Some(Data::Array { items, .. }) => items
-                .iter()
-                .filter_map(|d| match d {
-                    Data::Str(s) if !s.starts_with(':') => Some(s.clone()),
-                    _ => None,
-                })
-                .collect(),
-            _ => Vec::new(),
-        };
+        let s = it.session.clone();
+        let mut names: Vec<String> = s
+            .block_on(s.bus.list_names(false))
+            .map_err(|e| anyhow::anyhow!("Failed to get name list: {}", error_text(&e)))?
+            .into_iter()
+            .filter(|n| !n.starts_with(':'))
+            .collect();
         names.sort();
         names
     } else {

@@ -440,18 +440,8 @@ impl Completer {
         self.timed_list(&self.bus_names, || {
             let s = &self.session;
             let mut out = Vec::new();
-            for m in ["ListNames", "ListActivatableNames"] {
-                let r = s.block_on_within(
-                    FETCH_LIMIT,
-                    s.bus.call(
-                        "org.freedesktop.DBus",
-                        "/org/freedesktop/DBus",
-                        Some("org.freedesktop.DBus"),
-                        m,
-                        &[],
-                    ),
-                )?;
-                out.extend(strings(r.values.first()));
+            for activatable in [false, true] {
+                out.extend(s.block_on_within(FETCH_LIMIT, s.bus.list_names(activatable))?);
             }
             Some(out)
         })
@@ -501,19 +491,6 @@ impl Completer {
         let v = Rc::new(fetch().unwrap_or_default());
         *slot.borrow_mut() = Some((Instant::now(), v.clone()));
         v
-    }
-}
-
-fn strings(d: Option<&Data>) -> Vec<String> {
-    match d {
-        Some(Data::Array { items, .. }) => items
-            .iter()
-            .filter_map(|x| match x {
-                Data::Str(s) => Some(s.clone()),
-                _ => None,
-            })
-            .collect(),
-        _ => Vec::new(),
     }
 }
 

@@ -486,3 +486,21 @@ fn imports_bind_what_we_know_and_ignore_the_rest() {
              ObjectPath('/a/b_2ec')\n'int'\n",
         );
 }
+
+#[test]
+fn bus_selection_honours_the_environment_like_busctl() {
+    let args = ["get-property", TEST_NAME, TEST_PATH, TEST_IFACE, "Const"];
+    Shell::new()
+        .env("DBUS_SYSTEM_BUS_ADDRESS", addr())
+        .args(&args)
+        .run()
+        .success()
+        .stdout_is("s \"constant\"\n");
+    Shell::new()
+        .env("DBUS_SESSION_BUS_ADDRESS", addr())
+        .args(&["--user"])
+        .args(&args)
+        .run()
+        .success()
+        .stdout_is("s \"constant\"\n");
+}

@@ -112,6 +112,11 @@ impl Shell {
         self
     }
 
+    pub fn env(mut self, k: &str, v: &str) -> Shell {
+        self.env.push((k.to_string(), v.to_string()));
+        self
+    }
+
     pub fn input(mut self, s: &str) -> Shell {
         self.stdin = Some(s.to_string());
         self

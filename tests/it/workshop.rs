@@ -434,3 +434,37 @@ fn not_root_gets_told_what_to_do() {
         "{err}"
     );
 }
+
+#[test]
+fn scripts_workshop_gives_a_shell_on_real_systemd() {
+    // The README's run command, end to end: release build, a sandbox of its own, the shell
+    // inside it in a scope, myfirstservice.service running.
+    let name = format!("rt-{}-ws", std::process::id());
+    let root = script().parent().unwrap().parent().unwrap().to_path_buf();
+    let mut cmd = std::process::Command::new(root.join("scripts/workshop"));
+    cmd.env("WORKSHOP_SANDBOX", &name)
+        .env("NO_COLOR", "1")
+        .args([
+            "-c",
+            "print(manager().Manager.Version.startswith('2')); \
+         unit('myfirstservice.service').Unit.ActiveState; \
+         path_decode(manager().Manager.GetUnitByPID(pid()), '/org/freedesktop/systemd1/unit')",
+        ]);
+    cmd.stdin(std::process::Stdio::null());
+    let out = crate::support::dbus::run_with_timeout(cmd, std::time::Duration::from_secs(1500));
+    let _ = std::process::Command::new(script())
+        .args(["down", "--quiet", &name])
+        .output();
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    assert!(
+        out.status.success(),
+        "{stdout}{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let lines: Vec<&str> = stdout.lines().collect();
+    assert_eq!(lines[..2], ["True", "'active'"], "{stdout}");
+    assert!(
+        lines[2].starts_with("'run-") && lines[2].ends_with(".scope'"),
+        "{stdout}"
+    );
+}

@@ -78,16 +78,6 @@ pub fn permission_hint(error_name: &str) -> &'static str {
     }
 }
 
-impl CallError {
-    /// The D-Bus error name, when the peer sent one.
-    pub fn dbus_name(&self) -> Option<&str> {
-        match self {
-            CallError::Dbus { name, .. } => Some(name),
-            _ => None,
-        }
-    }
-}
-
 /// A decoded method reply: the body's signature (as sent) and values.
 #[derive(Clone, Debug, Default)]
 pub struct Reply {
@@ -122,10 +112,6 @@ impl Bus {
         &self.target
     }
 
-    pub fn timeout(&self) -> Duration {
-        self.timeout
-    }
-
     async fn live(&self) -> Result<&Live, CallError> {
         let live = self
             .live
@@ -151,16 +137,6 @@ impl Bus {
     /// The underlying zbus connection (for monitors and typed helpers).
     pub async fn connection(&self) -> Result<Connection, CallError> {
         Ok(self.live().await?.conn.clone())
-    }
-
-    /// Our unique name on the bus, once connected.
-    pub async fn unique_name(&self) -> Result<String, CallError> {
-        let live = self.live().await?;
-        Ok(live
-            .conn
-            .unique_name()
-            .map(|n| n.to_string())
-            .unwrap_or_default())
     }
 
     /// The bus driver's ListNames (or ListActivatableNames).

@@ -38,8 +38,6 @@ pub struct Interp {
     pub session: Rc<Session>,
     pub vars: Vars,
     pub out: Box<dyn Write>,
-    /// Print the value of expression statements (the REPL and batch mode both do).
-    pub echo: bool,
 }
 
 type R<T> = Result<T, EvalError>;
@@ -61,7 +59,6 @@ impl Interp {
             session,
             vars,
             out: Box::new(std::io::stdout()),
-            echo: true,
         }
     }
 
@@ -89,10 +86,8 @@ impl Interp {
             StmtKind::Expr(e) => {
                 let v = self.eval(e)?;
                 if !matches!(v, Value::None) {
-                    if self.echo {
-                        let text = v.pretty(100);
-                        let _ = writeln!(self.out, "{text}");
-                    }
+                    // Like IPython, a statement's value is shown (in batch mode too).
+                    let _ = writeln!(self.out, "{}", v.pretty(100));
                     self.vars.borrow_mut().insert("_".into(), v);
                 }
                 Ok(Flow::Continue)

@@ -1,17 +1,30 @@
 //! rustemd-shell: a line-editing REPL for exploring D-Bus and driving systemd.
 //!
-//! Layers, each with its own module: `lang` (lexer, parser, evaluator, values — the parser does
-//! no I/O), `bus` (connection, wire codec, introspection cache, busctl's formats), `commands`
-//! (busctl's verbs as data), `repl` (line editing, completion, highlighting), `systemd`
-//! (systemd's names and unit helpers). `main.rs` only calls [`run`].
+//! Layers call downward only:
+//!
+//! ```text
+//!   cli, repl      the program's command line; the prompt, batch runs, error reports
+//!       │
+//!   commands       busctl's verbs (and ours) declared as data; uses busctl/ for formats
+//!       │
+//!   lang           lexer, parser, evaluator, values, builtins; defines the Commands contract
+//!       │
+//!   systemd        systemd's names, cgroups, time spans
+//!       │
+//!   bus            connection, wire codec, introspection cache, session
+//! ```
+//!
+//! `busctl` (busctl's exact formats) sits beside `systemd`, used by `commands`; `term`
+//! (colour, pager) depends on nothing and serves every layer. `main.rs` only calls [`run`].
 
-pub mod bus;
-pub mod cli;
-pub mod commands;
-pub mod lang;
-pub mod repl;
-pub mod session;
-pub mod systemd;
+mod bus;
+mod busctl;
+mod cli;
+mod commands;
+mod lang;
+mod repl;
+mod systemd;
+mod term;
 
 /// Run the program with the process's arguments; returns the exit status.
 pub fn run() -> i32 {

@@ -20,7 +20,6 @@ use zbus::message::Type as MsgType;
 use zbus::{Connection, Message, MessageStream};
 
 use crate::bus::data::Data;
-use crate::bus::sig::Sig;
 use crate::bus::wire;
 
 /// Which bus to talk to, as chosen on the command line.
@@ -49,12 +48,10 @@ impl BusTarget {
 #[derive(Clone, Debug, thiserror::Error)]
 pub enum CallError {
     /// The peer answered with an error message.
-    #[error("{name}: {message}{}", permission_hint(name))]
+    #[error("{name}: {message}")]
     Dbus { name: String, message: String },
     /// No answer within the timeout.
-    #[error(
-        "no reply from {dest} within {secs:.1} s (the peer is slow or stuck; try again, or raise --timeout)"
-    )]
+    #[error("no reply from {dest} within {secs:.1} s")]
     Timeout { dest: String, secs: f64 },
     /// We could not connect, or the connection broke.
     #[error("{0}")]
@@ -67,21 +64,9 @@ pub enum CallError {
     Interrupted,
 }
 
-/// What to do about a permission error: most of systemd's API wants root.
-pub fn permission_hint(error_name: &str) -> &'static str {
-    match error_name {
-        "org.freedesktop.DBus.Error.AccessDenied"
-        | "org.freedesktop.DBus.Error.InteractiveAuthorizationRequired" => {
-            " (run the shell as root; scripts/workshop does)"
-        }
-        _ => "",
-    }
-}
-
-/// A decoded method reply: the body's signature (as sent) and values.
+/// A decoded method reply: the body's values, each knowing its type.
 #[derive(Clone, Debug, Default)]
 pub struct Reply {
-    pub sigs: Vec<Sig>,
     pub values: Vec<Data>,
 }
 
@@ -162,6 +147,20 @@ impl Bus {
         member: &str,
         args: &[Data],
     ) -> Result<Reply, CallError> {
+        self.call_within(self.timeout, dest, path, iface, member, args)
+            .await
+    }
+
+    /// [`Bus::call`] with its own time limit (`Duration::MAX` waits for ever).
+    pub async fn call_within(
+        &self,
+        timeout: Duration,
+        dest: &str,
+        path: &str,
+        iface: Option<&str>,
+        member: &str,
+        args: &[Data],
+    ) -> Result<Reply, CallError> {
         let live = self.live().await?;
         check_names(dest, path, iface, member)?;
         let mut builder = Message::method_call(path, member).destination(dest);
@@ -180,7 +179,7 @@ impl Bus {
             live.waiters.lock().unwrap().remove(&serial);
             return Err(CallError::Connection(format!("sending failed: {e}")));
         }
-        let reply = match tokio::time::timeout(self.timeout, rx).await {
+        let reply = match tokio::time::timeout(timeout, rx).await {
             Ok(Ok(m)) => m,
             Ok(Err(_)) => {
                 return Err(CallError::Connection(format!(
@@ -192,7 +191,7 @@ impl Bus {
                 live.waiters.lock().unwrap().remove(&serial);
                 return Err(CallError::Timeout {
                     dest: dest.to_string(),
-                    secs: self.timeout.as_secs_f64(),
+                    secs: timeout.as_secs_f64(),
                 });
             }
         };
@@ -202,7 +201,7 @@ impl Bus {
 
 /// Turn a reply message into values, or into the peer's error.
 fn decode_reply(msg: &Message) -> Result<Reply, CallError> {
-    let (sigs, values) = wire::decode_message(msg)
+    let (_, values) = wire::decode_message(msg)
         .map_err(|e| CallError::Invalid(format!("malformed reply: {e}")))?;
     if msg.message_type() == MsgType::Error {
         let header = msg.header();
@@ -216,35 +215,17 @@ fn decode_reply(msg: &Message) -> Result<Reply, CallError> {
         };
         return Err(CallError::Dbus { name, message });
     }
-    Ok(Reply { sigs, values })
+    Ok(Reply { values })
 }
 
 /// Reject names and paths the bus would refuse, with a message that says which one.
 fn check_names(dest: &str, path: &str, iface: Option<&str>, member: &str) -> Result<(), CallError> {
     use crate::bus::names;
-    if !names::is_bus_name(dest) {
-        return Err(CallError::Invalid(format!(
-            "invalid service name '{dest}' (expected e.g. org.freedesktop.systemd1 or :1.42)"
-        )));
-    }
-    if !names::is_object_path(path) {
-        return Err(CallError::Invalid(format!(
-            "invalid object path '{path}' (expected e.g. /org/freedesktop/systemd1)"
-        )));
-    }
-    if let Some(i) = iface
-        && !names::is_interface_name(i)
-    {
-        return Err(CallError::Invalid(format!(
-            "invalid interface name '{i}' (expected e.g. org.freedesktop.systemd1.Unit)"
-        )));
-    }
-    if !names::is_member_name(member) {
-        return Err(CallError::Invalid(format!(
-            "invalid member name '{member}' (expected e.g. GetUnit)"
-        )));
-    }
-    Ok(())
+    names::check_bus_name(dest)
+        .and_then(|()| names::check_object_path(path))
+        .and_then(|()| iface.map_or(Ok(()), names::check_interface_name))
+        .and_then(|()| names::check_member_name(member))
+        .map_err(CallError::Invalid)
 }
 
 async fn connect(target: &BusTarget) -> Result<Live, String> {
@@ -257,16 +238,7 @@ async fn connect(target: &BusTarget) -> Result<Live, String> {
         .method_timeout(Duration::from_secs(25))
         .build()
         .await
-        .map_err(|e| {
-            let hint = match target {
-                BusTarget::System => {
-                    " (is systemd running here? scripts/workshop gives a shell on a real \
-                     systemd in a sandbox)"
-                }
-                _ => "",
-            };
-            format!("cannot connect to {}: {e}{hint}", target.describe())
-        })?;
+        .map_err(|e| format!("cannot connect to {}: {e}", target.describe()))?;
     let waiters: Waiters = Arc::new(Mutex::new(HashMap::new()));
     let mut stream = MessageStream::from(&conn);
     let routed = waiters.clone();

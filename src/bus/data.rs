@@ -1,9 +1,9 @@
 //! The exact, typed D-Bus value.
 //!
 //! Why not `zbus::Variant`: its dict is a `BTreeMap`, so wire order and duplicate keys are lost,
-//! and an empty container forgets its element type. [`Data`] keeps every value exactly as it
-//! travels: arrays and dicts carry their element signature (so an empty `as` is still an `as`),
-//! dict entries stay a `Vec` in wire order, and every value knows its [`Sig`].
+//! and a one-struct body `(so)` and a two-value body `so` look the same. [`Data`] keeps every
+//! value exactly as it travels: arrays and dicts carry their element signature (so an empty `as`
+//! is still an `as`), dict entries stay a `Vec` in wire order, and every value knows its [`Sig`].
 
 use super::sig::Sig;
 

@@ -48,6 +48,41 @@ pub fn is_object_path(s: &str) -> bool {
     s[1..].split('/').all(|e| element_ok(e, true, false))
 }
 
+/// `Err` with the one wording of each bad name, naming the bad part and showing a good one.
+pub fn check_bus_name(s: &str) -> Result<(), String> {
+    if is_bus_name(s) {
+        return Ok(());
+    }
+    Err(format!(
+        "invalid service name '{s}' (expected e.g. org.freedesktop.systemd1 or :1.42)"
+    ))
+}
+
+pub fn check_object_path(s: &str) -> Result<(), String> {
+    if is_object_path(s) {
+        return Ok(());
+    }
+    Err(format!(
+        "invalid object path '{s}' (expected e.g. /org/freedesktop/systemd1)"
+    ))
+}
+
+pub fn check_interface_name(s: &str) -> Result<(), String> {
+    if is_interface_name(s) {
+        return Ok(());
+    }
+    Err(format!(
+        "invalid interface name '{s}' (expected e.g. org.freedesktop.systemd1.Unit)"
+    ))
+}
+
+pub fn check_member_name(s: &str) -> Result<(), String> {
+    if is_member_name(s) {
+        return Ok(());
+    }
+    Err(format!("invalid member name '{s}' (expected e.g. GetUnit)"))
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

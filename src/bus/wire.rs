@@ -51,21 +51,6 @@ fn enc_err(message: impl Into<String>) -> WireError {
     }
 }
 
-/// Whether `p` is a valid object path: `/`, or `/` followed by non-empty segments of
-/// `[A-Za-z0-9_]` separated by single `/`, with no trailing `/`.
-pub fn object_path_is_valid(p: &str) -> bool {
-    let b = p.as_bytes();
-    if b.first() != Some(&b'/') {
-        return false;
-    }
-    if b.len() == 1 {
-        return true;
-    }
-    b[1..]
-        .split(|&c| c == b'/')
-        .all(|seg| !seg.is_empty() && seg.iter().all(|&c| c.is_ascii_alphanumeric() || c == b'_'))
-}
-
 // ---------------------------------------------------------------------------------------------
 // Encoding
 
@@ -134,7 +119,7 @@ impl Enc {
             }
             Data::Str(s) => self.string("string", s)?,
             Data::Path(p) => {
-                if !object_path_is_valid(p) {
+                if !crate::bus::names::is_object_path(p) {
                     return Err(enc_err(format!("invalid object path {p:?}")));
                 }
                 self.string("object path", p)?;
@@ -378,7 +363,7 @@ impl<'a> Dec<'a> {
             Sig::Str => Data::Str(self.text("string", false)?.0.to_owned()),
             Sig::Path => {
                 let (p, at) = self.text("object path", false)?;
-                if !object_path_is_valid(p) {
+                if !crate::bus::names::is_object_path(p) {
                     return Err(self.err(at, format!("invalid object path {p:?}")));
                 }
                 Data::Path(p.to_owned())
@@ -872,7 +857,7 @@ mod tests {
         let (sigs, values) = decode_message(m).unwrap();
         (
             sig_list_string(&sigs),
-            super::super::busctl_format::format_values(&values),
+            crate::busctl::format::format_values(&values),
         )
     }
 

@@ -1,175 +1,51 @@
-//! `tree`: busctl's object tree, drawn exactly as busctl draws it.
+//! `tree`: busctl's object tree.
 
-use std::collections::BTreeSet;
-use std::io::Write;
+use crate::bus::connection::CallError;
+use crate::busctl::tree::{discover, render};
+use crate::lang::command::Context;
+use crate::lang::error::Error;
+use crate::lang::value::Value;
 
-use crate::bus::cache::introspect_xml;
-use crate::bus::introspect::Node;
-use crate::commands::busctl::error_text;
-use crate::lang::interp::{Flow, Interp};
+use super::{Invocation, failed};
 
-pub fn tree(it: &mut Interp, words: &[String]) -> anyhow::Result<Flow> {
-    let services: Vec<String> = if words.is_empty() {
-        let s = it.session.clone();
+pub fn run(ctx: &mut Context<'_>, inv: &Invocation) -> Result<Value, Error> {
+    let s = ctx.session;
+    let services: Vec<String> = if inv.args.is_empty() {
         let mut names: Vec<String> = s
             .block_on(s.bus.list_names(false))
-            .map_err(|e| anyhow::anyhow!("Failed to get name list: {}", error_text(&e)))?
+            .map_err(|e| failed("Failed to get name list", &e))?
             .into_iter()
             .filter(|n| !n.starts_with(':'))
             .collect();
         names.sort();
         names
     } else {
-        words.to_vec()
+        inv.args.clone()
     };
-    let many = words.len() != 1;
-    let mut failed = None;
+    let many = inv.args.len() != 1;
+    let mut failures = false;
     for (n, service) in services.iter().enumerate() {
         if many {
             if n > 0 {
-                writeln!(it.out)?;
+                writeln!(ctx.out)?;
             }
-            writeln!(it.out, "Service {service}:")?;
+            writeln!(ctx.out, "Service {service}:")?;
         }
-        let (paths, err) = discover(it, service)?;
-        let text = render(&paths);
-        it.out.write_all(text.as_bytes())?;
-        if err.is_some() && failed.is_none() {
-            failed = err;
+        let found = discover(s, service).map_err(|e| match e {
+            CallError::Interrupted => Error::interrupted(),
+            other => Error::from(other),
+        })?;
+        // busctl 252 prints these on stdout, before the tree.
+        for f in &found.failures {
+            writeln!(ctx.out, "{f}")?;
         }
+        failures |= !found.failures.is_empty();
+        ctx.out.write_all(render(&found.paths).as_bytes())?;
     }
-    match failed {
-        Some(_) => Err(anyhow::anyhow!(
-            "tree: some objects could not be introspected (see above)"
-        )),
-        None => Ok(Flow::Continue),
+    if failures {
+        return Err(Error::new(
+            "tree: some objects could not be introspected (see above)",
+        ));
     }
-}
-
-/// Introspect from / down; returns the paths that answered and the first failure.
-fn discover(it: &mut Interp, service: &str) -> anyhow::Result<(Vec<String>, Option<String>)> {
-    let mut todo = vec!["/".to_string()];
-    let mut seen: BTreeSet<String> = BTreeSet::new();
-    let mut done = Vec::new();
-    let mut first_err = None;
-    let s = it.session.clone();
-    while let Some(path) = todo.pop() {
-        if !seen.insert(path.clone()) {
-            continue;
-        }
-        let xml = s.block_on(introspect_xml(&s.bus, service, &path));
-        let node = match xml {
-            Ok(xml) => Node::parse(&xml).map_err(|e| e.to_string()),
-            Err(crate::bus::connection::CallError::Interrupted) => {
-                anyhow::bail!("interrupted")
-            }
-            Err(e) => Err(error_text(&e)),
-        };
-        match node {
-            Ok(node) => {
-                for child in &node.children {
-                    let p = if path == "/" {
-                        format!("/{child}")
-                    } else {
-                        format!("{path}/{child}")
-                    };
-                    todo.push(p);
-                }
-                done.push(path);
-            }
-            Err(e) => {
-                let msg = format!("Failed to introspect object {path} of service {service}: {e}");
-                // busctl 252 prints these on stdout, within the tree output.
-                writeln!(it.out, "{msg}")?;
-                first_err.get_or_insert(msg);
-            }
-        }
-    }
-    done.sort();
-    Ok((done, first_err))
-}
-
-fn path_startswith(path: &str, prefix: &str) -> bool {
-    if prefix == "/" {
-        return path.starts_with('/');
-    }
-    path == prefix
-        || path
-            .strip_prefix(prefix)
-            .is_some_and(|r| r.starts_with('/'))
-}
-
-/// busctl's `print_tree` over a sorted list of paths.
-pub fn render(paths: &[String]) -> String {
-    if paths.is_empty() {
-        return "No objects discovered.\n".into();
-    }
-    if paths.len() == 1 && paths[0] == "/" {
-        return "Only root object discovered.\n".into();
-    }
-    let mut out = String::new();
-    subtree(&mut out, "", "/", paths);
-    out
-}
-
-fn subtree(out: &mut String, prefix: &str, path: &str, mut l: &[String]) {
-    while let Some(first) = l.first() {
-        if first != path {
-            break;
-        }
-        l = &l[1..];
-    }
-    let vertical = format!("{prefix}│ ");
-    let space = format!("{prefix}  ");
-    while let Some(cur) = l.first() {
-        if !path_startswith(cur, path) {
-            break;
-        }
-        let mut n = 1;
-        let mut has_more = false;
-        while let Some(next) = l.get(n) {
-            if !path_startswith(next, path) {
-                break;
-            }
-            if !path_startswith(next, cur) {
-                has_more = true;
-                break;
-            }
-            n += 1;
-        }
-        out.push_str(prefix);
-        out.push_str(if has_more { "├─" } else { "└─" });
-        out.push_str(cur);
-        out.push('\n');
-        subtree(out, if has_more { &vertical } else { &space }, cur, l);
-        l = &l[n..];
-    }
-}
-
-#[cfg(test)]
-mod tests {
-    use super::render;
-
-    #[test]
-    fn draws_like_busctl() {
-        let paths: Vec<String> = [
-            "/",
-            "/org",
-            "/org/freedesktop",
-            "/org/freedesktop/LogControl1",
-            "/org/freedesktop/systemd1",
-            "/org/freedesktop/systemd1/job",
-            "/org/freedesktop/systemd1/unit",
-            "/org/freedesktop/systemd1/unit/a",
-        ]
-        .iter()
-        .map(|s| s.to_string())
-        .collect();
-        assert_eq!(
-            render(&paths),
-            "└─/org\n  └─/org/freedesktop\n    ├─/org/freedesktop/LogControl1\n    └─/org/freedesktop/systemd1\n      ├─/org/freedesktop/systemd1/job\n      └─/org/freedesktop/systemd1/unit\n        └─/org/freedesktop/systemd1/unit/a\n"
-        );
-        assert_eq!(render(&["/".to_string()]), "Only root object discovered.\n");
-        assert_eq!(render(&[]), "No objects discovered.\n");
-    }
+    Ok(Value::None)
 }

@@ -8,6 +8,7 @@
 //! misreadings.
 
 use super::span::Span;
+#[cfg(test)]
 use std::fmt::Write as _;
 
 #[derive(Clone, Debug, PartialEq)]
@@ -195,6 +196,7 @@ impl ExprKind {
     }
 }
 
+#[cfg(test)]
 impl Expr {
     /// Compact, fully parenthesised S-expression rendering; unambiguous about
     /// precedence, used by tests and debugging (`:ast`-style output).
@@ -284,6 +286,7 @@ impl Expr {
     }
 }
 
+#[cfg(test)]
 fn write_list(o: &mut String, items: &[Expr]) {
     for (i, e) in items.iter().enumerate() {
         if i > 0 {
@@ -293,6 +296,7 @@ fn write_list(o: &mut String, items: &[Expr]) {
     }
 }
 
+#[cfg(test)]
 impl Stmt {
     /// S-expression rendering of a statement (see [`Expr::sexpr`]).
     pub fn sexpr(&self) -> String {
@@ -349,6 +353,7 @@ impl Stmt {
 }
 
 /// Render a statement list as `stmt; stmt` S-expressions.
+#[cfg(test)]
 pub fn sexpr_all(stmts: &[Stmt]) -> String {
     stmts.iter().map(Stmt::sexpr).collect::<Vec<_>>().join("; ")
 }

@@ -3,8 +3,9 @@
 //! Parse → resolve against introspection → execute. Names resolve to shell values; attribute
 //! access on an object resolves an interface from the (cached) introspection, and attribute
 //! access on an interface reads a property live or yields a method, whose call converts its
-//! arguments by the introspected signature. Nothing here prints errors: they go back to the
-//! caller (REPL or batch runner) with the span they are about.
+//! arguments by the introspected signature. Command lines go to the [`Commands`] the caller
+//! handed in. Nothing here prints errors: they go back to the caller (REPL or batch runner)
+//! with their kind and the span they are about.
 
 use std::cell::RefCell;
 use std::collections::HashMap;
@@ -15,35 +16,32 @@ use std::sync::Arc;
 use crate::bus::connection::CallError;
 use crate::bus::data::Data;
 use crate::bus::introspect::{Interface, Node};
+use crate::bus::session::Session;
 use crate::bus::sig::Sig;
-use crate::commands;
 use crate::lang::ast::{BinOp, Expr, ExprKind, Stmt, StmtKind, UnaryOp};
-use crate::lang::builtins::{self, Args};
+use crate::lang::builtins::{self, Args, Func};
+use crate::lang::command::{Commands, Context};
 use crate::lang::convert::{reply_value, to_data};
-use crate::lang::error::EvalError;
-use crate::lang::span::Span;
+use crate::lang::error::Error;
 use crate::lang::value::{InterfaceRef, MethodRef, ObjectRef, Value};
-use crate::session::Session;
+use crate::term::Term;
 
 pub type Vars = Rc<RefCell<HashMap<String, Value>>>;
-
-/// What running one statement asks of the caller.
-#[derive(Debug, PartialEq)]
-pub enum Flow {
-    Continue,
-    Exit(i32),
-}
 
 pub struct Interp {
     pub session: Rc<Session>,
     pub vars: Vars,
     pub out: Box<dyn Write>,
+    pub term: Term,
+    commands: Rc<dyn Commands>,
+    /// `sys.argv`: the script (or `-c`) and its arguments.
+    argv: Vec<String>,
 }
 
-type R<T> = Result<T, EvalError>;
+type R<T> = Result<T, Error>;
 
 impl Interp {
-    pub fn new(session: Rc<Session>) -> Self {
+    pub fn new(session: Rc<Session>, commands: Rc<dyn Commands>, term: Term) -> Self {
         let vars: Vars = Rc::new(RefCell::new(HashMap::new()));
         {
             let mut v = vars.borrow_mut();
@@ -59,43 +57,61 @@ impl Interp {
             session,
             vars,
             out: Box::new(std::io::stdout()),
+            term,
+            commands,
+            argv: Vec::new(),
         }
     }
 
-    /// Parse and run one input (a line, a pasted block or a file).
-    pub fn run_source(&mut self, src: &str) -> Result<Flow, (EvalError, Option<Span>)> {
-        let stmts = crate::lang::parser::parse(src, &commands::is_command).map_err(|e| {
-            let span = e.span;
-            (EvalError::at(e.message, span), Some(span))
-        })?;
+    pub fn set_argv(&mut self, argv: Vec<String>) {
+        self.argv = argv;
+    }
+
+    /// Which words start a command line (for the lexer, the highlighter and completion).
+    pub fn is_command(&self, word: &str) -> bool {
+        self.commands.is_command(word)
+    }
+
+    /// Parse and run one input (a line, a pasted block or a file), stopping at the first error.
+    pub fn run_source(&mut self, src: &str) -> R<()> {
+        let commands = self.commands.clone();
+        let stmts = crate::lang::parser::parse(src, &|w| commands.is_command(w))
+            .map_err(|e| Error::at(e.message, e.span))?;
         for stmt in &stmts {
-            match self.exec(stmt) {
-                Ok(Flow::Continue) => {}
-                Ok(flow) => return Ok(flow),
-                Err(e) => {
-                    let span = e.span;
-                    return Err((e, span));
-                }
-            }
+            self.exec(stmt)?;
         }
-        Ok(Flow::Continue)
+        Ok(())
     }
 
-    pub fn exec(&mut self, stmt: &Stmt) -> R<Flow> {
+    /// Run one command line as if typed (the one-shot CLI uses this).
+    pub fn run_command(&mut self, name: &str, words: &[String]) -> R<()> {
+        let commands = self.commands.clone();
+        let mut ctx = Context {
+            session: &self.session,
+            out: &mut *self.out,
+            term: self.term,
+        };
+        let v = commands.run(&mut ctx, name, words)?;
+        if !matches!(v, Value::None) {
+            self.vars.borrow_mut().insert("_".into(), v);
+        }
+        Ok(())
+    }
+
+    pub fn exec(&mut self, stmt: &Stmt) -> R<()> {
         match &stmt.kind {
             StmtKind::Expr(e) => {
                 let v = self.eval(e)?;
                 if !matches!(v, Value::None) {
                     // Like IPython, a statement's value is shown (in batch mode too).
-                    let _ = writeln!(self.out, "{}", v.pretty(100));
+                    writeln!(self.out, "{}", v.pretty(100))?;
                     self.vars.borrow_mut().insert("_".into(), v);
                 }
-                Ok(Flow::Continue)
+                Ok(())
             }
             StmtKind::Assign { target, value } => {
                 let v = self.eval(value)?;
-                self.assign(target, v)?;
-                Ok(Flow::Continue)
+                self.assign(target, v)
             }
             StmtKind::Command {
                 name,
@@ -103,29 +119,29 @@ impl Interp {
                 args,
             } => {
                 let words: Vec<String> = args.iter().map(|(w, _)| w.clone()).collect();
-                commands::run(self, name, &words)
-                    .map_err(|e| EvalError::at(format!("{e:#}"), *name_span))
+                self.run_command(name, &words)
+                    .map_err(|e| e.or_at(*name_span))
             }
             StmtKind::Shell(cmd) => {
-                let _ = self.out.flush();
+                self.out.flush()?;
                 let status = std::process::Command::new("/bin/sh")
                     .arg("-c")
                     .arg(cmd)
                     .status()
-                    .map_err(|e| EvalError::at(format!("cannot run /bin/sh: {e}"), stmt.span))?;
+                    .map_err(|e| Error::at(format!("cannot run /bin/sh: {e}"), stmt.span))?;
                 if !status.success() {
-                    return Err(EvalError::at(
+                    return Err(Error::at(
                         format!("command exited with {status}"),
                         stmt.span,
                     ));
                 }
-                Ok(Flow::Continue)
+                Ok(())
             }
             StmtKind::Import { from, modules } => {
                 self.import(from.as_deref(), modules);
-                Ok(Flow::Continue)
+                Ok(())
             }
-            StmtKind::Pass => Ok(Flow::Continue),
+            StmtKind::Pass => Ok(()),
             StmtKind::With { expr, name, body } => {
                 let v = self.eval(expr)?;
                 if let Value::Object(o) = &v {
@@ -135,12 +151,9 @@ impl Interp {
                     self.vars.borrow_mut().insert(n.clone(), v);
                 }
                 for s in body {
-                    let flow = self.exec(s)?;
-                    if flow != Flow::Continue {
-                        return Ok(flow);
-                    }
+                    self.exec(s)?;
                 }
-                Ok(Flow::Continue)
+                Ok(())
             }
         }
     }
@@ -182,7 +195,7 @@ impl Interp {
             }
             ExprKind::Index { obj, index } => {
                 let ExprKind::Name(var) = &obj.kind else {
-                    return Err(EvalError::at(
+                    return Err(Error::at(
                         "only a variable can be assigned by index (e.g. d['k'] = 1)",
                         target.span,
                     ));
@@ -190,10 +203,7 @@ impl Interp {
                 let key = self.eval(index)?;
                 let mut vars = self.vars.borrow_mut();
                 let Some(slot) = vars.get_mut(var) else {
-                    return Err(EvalError::at(
-                        format!("name '{var}' is not defined"),
-                        obj.span,
-                    ));
+                    return Err(Error::at(format!("name '{var}' is not defined"), obj.span));
                 };
                 match slot {
                     Value::Dict(entries) => {
@@ -205,21 +215,18 @@ impl Interp {
                         Ok(())
                     }
                     Value::List(items) => {
-                        let i = list_index(&key, items.len())
-                            .map_err(|m| EvalError::at(m, index.span))?;
+                        let i =
+                            list_index(&key, items.len()).map_err(|m| Error::at(m, index.span))?;
                         items[i] = v;
                         Ok(())
                     }
-                    other => Err(EvalError::at(
+                    other => Err(Error::at(
                         format!("a {} does not support item assignment", other.type_name()),
                         target.span,
                     )),
                 }
             }
-            _ => Err(EvalError::at(
-                "cannot assign to this expression",
-                target.span,
-            )),
+            _ => Err(Error::at("cannot assign to this expression", target.span)),
         }
     }
 
@@ -230,7 +237,7 @@ impl Interp {
             ExprKind::Int(i) => Value::int(*i),
             ExprKind::Float(f) => Value::Float(*f),
             ExprKind::Str(s) => Value::Str(s.clone()),
-            ExprKind::Name(n) => self.lookup(n).map_err(|m| EvalError::at(m, e.span))?,
+            ExprKind::Name(n) => self.lookup(n).map_err(|m| Error::at(m, e.span))?,
             ExprKind::List(items) => Value::List(self.eval_all(items)?),
             ExprKind::Tuple(items) => Value::Tuple(self.eval_all(items)?),
             ExprKind::Dict(entries) => {
@@ -261,7 +268,7 @@ impl Interp {
             ExprKind::Index { obj, index } => {
                 let recv = self.eval(obj)?;
                 let key = self.eval(index)?;
-                index_value(&recv, &key).map_err(|m| EvalError::at(m, index.span))?
+                index_value(&recv, &key).map_err(|m| Error::at(m, index.span))?
             }
             ExprKind::Call { func, args, kwargs } => {
                 let f = self.eval(func)?;
@@ -277,7 +284,7 @@ impl Interp {
             }
             ExprKind::Unary { op, expr } => {
                 let v = self.eval(expr)?;
-                unary(*op, &v).map_err(|m| EvalError::at(m, e.span))?
+                unary(*op, &v).map_err(|m| Error::at(m, e.span))?
             }
             ExprKind::Binary { op, left, right } => match op {
                 BinOp::And => {
@@ -291,7 +298,7 @@ impl Interp {
                 _ => {
                     let l = self.eval(left)?;
                     let r = self.eval(right)?;
-                    binary(*op, &l, &r).map_err(|m| EvalError::at(m, e.span))?
+                    binary(*op, &l, &r).map_err(|m| Error::at(m, e.span))?
                 }
             },
         };
@@ -315,23 +322,16 @@ impl Interp {
 
     // ----- the bus side -----
 
-    /// Bridge a bus future into the evaluator, turning bus errors into one-line messages.
+    /// Bridge a bus future into the evaluator; bus errors keep their kind.
     pub fn bus<T>(&self, fut: impl std::future::Future<Output = Result<T, CallError>>) -> R<T> {
-        self.session
-            .block_on(fut)
-            .map_err(|e| EvalError::new(e.to_string()))
+        self.session.block_on(fut).map_err(Error::from)
     }
 
     /// The introspection of an object (cached).
     pub fn introspect(&self, o: &ObjectRef) -> R<Arc<Node>> {
         let s = &self.session;
         self.bus(s.cache.get(&s.bus, &o.service, &o.path))
-            .map_err(|e| {
-                EvalError::new(format!(
-                    "cannot introspect {} on {}: {}",
-                    o.path, o.service, e.message
-                ))
-            })
+            .map_err(|e| e.context(format!("cannot introspect {} on {}", o.path, o.service)))
     }
 
     fn interface_of(&self, i: &InterfaceRef) -> R<(Arc<Node>, usize)> {
@@ -341,7 +341,7 @@ impl Interp {
             .iter()
             .position(|x| x.name == i.name)
             .ok_or_else(|| {
-                EvalError::new(format!(
+                Error::new(format!(
                     "{} no longer has interface {}",
                     i.object.path, i.name
                 ))
@@ -351,14 +351,17 @@ impl Interp {
 
     pub fn get_attr(&mut self, recv: &Value, name: &str) -> R<Value> {
         match recv {
+            Value::Module("sys") if name == "argv" => Ok(Value::List(
+                self.argv.iter().map(|a| Value::Str(a.clone())).collect(),
+            )),
             Value::Module(m) => builtins::module_attr(m, name)
-                .ok_or_else(|| EvalError::new(format!("module '{m}' has no attribute '{name}'"))),
+                .ok_or_else(|| Error::new(format!("module '{m}' has no attribute '{name}'"))),
             Value::Object(o) => self.object_attr(o, name),
             Value::Interface(i) => self.interface_attr(i, name),
             other => builtins::value_method(other, name)
                 .map(|m| Value::Bound(Box::new(other.clone()), m))
                 .ok_or_else(|| {
-                    EvalError::new(format!("a {} has no attribute '{name}'", other.type_name()))
+                    Error::new(format!("a {} has no attribute '{name}'", other.type_name()))
                 }),
         }
     }
@@ -396,7 +399,7 @@ impl Interp {
             }))),
             None => {
                 let shorts: Vec<&str> = node.interfaces.iter().map(|i| i.short_name()).collect();
-                Err(EvalError::new(format!(
+                Err(Error::new(format!(
                     "{} has no interface '{name}'{} (it has: {})",
                     o.path,
                     did_you_mean(name, shorts.iter().copied()),
@@ -411,7 +414,7 @@ impl Interp {
         let iface = &node.interfaces[idx];
         if let Some(p) = iface.property(name) {
             if !p.readable {
-                return Err(EvalError::new(format!("property {name} is write-only")));
+                return Err(Error::new(format!("property {name} is write-only")));
             }
             let o = &i.object;
             let args = [Data::Str(i.name.clone()), Data::Str(name.to_string())];
@@ -432,7 +435,7 @@ impl Interp {
             })));
         }
         if iface.signal(name).is_some() {
-            return Err(EvalError::new(format!(
+            return Err(Error::new(format!(
                 "{name} is a signal of {}: signals cannot be read or called",
                 i.name
             )));
@@ -442,7 +445,7 @@ impl Interp {
 
     fn set_attr(&mut self, recv: &Value, name: &str, v: Value) -> R<()> {
         let Value::Interface(i) = recv else {
-            return Err(EvalError::new(format!(
+            return Err(Error::new(format!(
                 "cannot set attribute '{name}' of a {}",
                 recv.type_name()
             )));
@@ -453,12 +456,12 @@ impl Interp {
             return Err(no_member(iface, name));
         };
         if !p.writable {
-            return Err(EvalError::new(format!(
+            return Err(Error::new(format!(
                 "property {name} of {} is read-only",
                 i.name
             )));
         }
-        let sig = Sig::parse(&p.sig).map_err(|e| EvalError::new(e.to_string()))?;
+        let sig = Sig::parse(&p.sig).map_err(|e| Error::new(e.to_string()))?;
         let data = to_data(&v, &sig, &format!("value for {name}"))?;
         let o = &i.object;
         let args = [
@@ -479,10 +482,25 @@ impl Interp {
 
     pub fn call(&mut self, f: &Value, args: Args) -> R<Value> {
         match f {
-            Value::Builtin(b) => (b.func)(self, args),
+            Value::Builtin(b) => {
+                let bound = args.bind(b)?;
+                match b.func {
+                    Func::Eval(f) => f(self, bound),
+                    Func::Pure(f) => {
+                        let v = f(&bound)?;
+                        // pystemd's `_autoload=True`: introspect now rather than on first use.
+                        if bound.flag("_autoload")
+                            && let Value::Object(o) = &v
+                        {
+                            self.introspect(o)?;
+                        }
+                        Ok(v)
+                    }
+                }
+            }
             Value::Method(m) => self.call_method(m, args),
             Value::Bound(recv, name) => builtins::call_value_method(self, recv, name, args),
-            other => Err(EvalError::new(format!(
+            other => Err(Error::new(format!(
                 "a {} is not callable",
                 other.type_name()
             ))),
@@ -498,7 +516,7 @@ impl Interp {
         let want = method.inputs.len();
         let mut slots: Vec<Option<Value>> = vec![None; want];
         if args.pos.len() > want {
-            return Err(EvalError::new(format!(
+            return Err(Error::new(format!(
                 "{}{} takes {want} argument{}, got {}",
                 m.name,
                 method.describe(),
@@ -520,14 +538,14 @@ impl Interp {
                     .iter()
                     .filter_map(|a| a.name.as_deref())
                     .collect();
-                return Err(EvalError::new(format!(
+                return Err(Error::new(format!(
                     "{} has no argument '{k}'{}",
                     m.name,
                     did_you_mean(&k, names.iter().copied())
                 )));
             };
             if slots[pos].is_some() {
-                return Err(EvalError::new(format!("argument '{k}' given twice")));
+                return Err(Error::new(format!("argument '{k}' given twice")));
             }
             slots[pos] = Some(v);
         }
@@ -538,13 +556,13 @@ impl Interp {
                 None => format!("argument {}", n + 1),
             };
             let Some(v) = slot else {
-                return Err(EvalError::new(format!(
+                return Err(Error::new(format!(
                     "{}{}: missing {label}",
                     m.name,
                     method.describe()
                 )));
             };
-            let sig = Sig::parse(&arg.sig).map_err(|e| EvalError::new(e.to_string()))?;
+            let sig = Sig::parse(&arg.sig).map_err(|e| Error::new(e.to_string()))?;
             data.push(to_data(&v, &sig, &label)?);
         }
         let o = &m.interface.object;
@@ -556,33 +574,10 @@ impl Interp {
             )?;
         Ok(reply_value(&reply.values))
     }
-
-    /// A new object value (introspected lazily, or now with `autoload`).
-    pub fn make_object(&self, service: &str, path: &str, label: &str, autoload: bool) -> R<Value> {
-        if !crate::bus::names::is_bus_name(service) {
-            return Err(EvalError::new(format!(
-                "invalid service name '{service}' (expected e.g. org.freedesktop.systemd1)"
-            )));
-        }
-        if !crate::bus::names::is_object_path(path) {
-            return Err(EvalError::new(format!(
-                "invalid object path '{path}' (expected e.g. /org/freedesktop/systemd1)"
-            )));
-        }
-        let o = Rc::new(ObjectRef {
-            service: service.to_string(),
-            path: path.to_string(),
-            label: label.to_string(),
-        });
-        if autoload {
-            self.introspect(&o)?;
-        }
-        Ok(Value::Object(o))
-    }
 }
 
-fn no_member(iface: &Interface, name: &str) -> EvalError {
-    EvalError::new(format!(
+fn no_member(iface: &Interface, name: &str) -> Error {
+    Error::new(format!(
         "{} has no member '{name}'{}",
         iface.name,
         did_you_mean(name, iface.member_names())
@@ -671,7 +666,11 @@ fn unary(op: UnaryOp, v: &Value) -> Result<Value, String> {
         (UnaryOp::Neg, Value::Int(i, _)) => Ok(Value::int(-i)),
         (UnaryOp::Neg, Value::Float(f)) => Ok(Value::Float(-f)),
         (UnaryOp::Pos, Value::Int(..) | Value::Float(_)) => Ok(v.clone()),
-        (_, v) => Err(format!("bad operand for unary operator: {}", v.type_name())),
+        (_, v) => Err(format!(
+            "bad operand type for unary {}: '{}'",
+            op.symbol(),
+            v.type_name()
+        )),
     }
 }
 
@@ -697,7 +696,7 @@ fn binary(op: BinOp, l: &Value, r: &Value) -> Result<Value, String> {
     let type_err = || {
         format!(
             "unsupported operand types for {}: {} and {}",
-            op_text(op),
+            op.symbol(),
             l.type_name(),
             r.type_name()
         )
@@ -829,31 +828,6 @@ fn percent_format(fmt: &str, arg: &Value) -> String {
         }
     }
     out
-}
-
-fn op_text(op: BinOp) -> &'static str {
-    use BinOp::*;
-    match op {
-        Add => "+",
-        Sub => "-",
-        Mul => "*",
-        Div => "/",
-        FloorDiv => "//",
-        Mod => "%",
-        Pow => "**",
-        Eq => "==",
-        Ne => "!=",
-        Lt => "<",
-        Le => "<=",
-        Gt => ">",
-        Ge => ">=",
-        And => "and",
-        Or => "or",
-        In => "in",
-        NotIn => "not in",
-        Is => "is",
-        IsNot => "is not",
-    }
 }
 
 #[cfg(test)]

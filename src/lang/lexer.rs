@@ -59,6 +59,7 @@ impl Keyword {
     }
 
     /// Canonical spelling (`True`, not `true`).
+    #[cfg(test)]
     pub fn as_str(self) -> &'static str {
         match self {
             Keyword::True => "True",
@@ -113,17 +114,6 @@ impl Token {
     pub fn is_separator(&self) -> bool {
         matches!(self.kind, TokenKind::Op(";") | TokenKind::Op("\n"))
     }
-}
-
-/// True if `s` would lex as a single [`TokenKind::Ident`]: ASCII
-/// `[A-Za-z_][A-Za-z0-9_]*` and not a keyword (so `obj.s` is valid syntax).
-pub fn is_identifier(s: &str) -> bool {
-    let mut b = s.bytes();
-    match b.next() {
-        Some(c) if c.is_ascii_alphabetic() || c == b'_' => {}
-        _ => return false,
-    }
-    b.all(|c| c.is_ascii_alphanumeric() || c == b'_') && Keyword::from_word(s).is_none()
 }
 
 /// Characters of a command word (`get-property`, `org.freedesktop.x`).
@@ -967,24 +957,6 @@ pub(crate) mod tests {
                 .map(|t| (t.span.start, t.span.end))
                 .collect();
             assert_eq!(&got, want, "{input:?}");
-        }
-    }
-
-    #[test]
-    fn identifiers() {
-        for (s, want) in [
-            ("a", true),
-            ("_x9", true),
-            ("MainPID", true),
-            ("", false),
-            ("9a", false),
-            ("a-b", false),
-            ("é", false),
-            ("None", false),
-            ("with", false),
-            ("true", false),
-        ] {
-            assert_eq!(is_identifier(s), want, "{s:?}");
         }
     }
 

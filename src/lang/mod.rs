@@ -5,21 +5,20 @@
 //! highlighter and completer run it on every keystroke over partial input;
 //! the [`parser`] is only run on Enter and reports the first error with a
 //! span. Neither does I/O: which words are commands is decided by an
-//! `is_command` callback supplied by the caller (the command registry).
+//! `is_command` callback supplied by the caller. The [`interp`]reter runs
+//! statements; it defines the [`command`] contract the command table fulfils
+//! and never names a command itself. [`attributes`] says what follows a `.`
+//! (for evaluation, completion and `dir()` alike).
 //! See `GRAMMAR.md` at the repository root for the precise grammar.
 
 pub mod ast;
-pub mod lexer;
-pub mod parser;
-pub mod span;
-
-pub use ast::{BinOp, Expr, ExprKind, Stmt, StmtKind, UnaryOp};
-pub use lexer::{Keyword, Token, TokenKind, is_identifier, lex, statement_tokens};
-pub use parser::{MAX_DEPTH, ParseError, parse, parse_tokens};
-pub use span::Span;
-
+pub mod attributes;
 pub mod builtins;
+pub mod command;
 pub mod convert;
 pub mod error;
 pub mod interp;
+pub mod lexer;
+pub mod parser;
+pub mod span;
 pub mod value;

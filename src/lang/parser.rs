@@ -15,7 +15,7 @@
 
 use super::ast::{BinOp, Expr, ExprKind, Stmt, StmtKind, UnaryOp};
 use super::lexer::{Keyword, Token, TokenKind, lex};
-use super::span::{Span, floor_boundary, line_col};
+use super::span::{Span, line_col};
 
 /// Maximum bracket/operator nesting and maximum AST height.
 pub const MAX_DEPTH: usize = 200;
@@ -47,26 +47,6 @@ impl ParseError {
             message: message.into(),
             span,
         }
-    }
-
-    /// The physical line containing the error, then a caret line under the
-    /// span (in characters, tabs preserved) followed by the message:
-    ///
-    /// ```text
-    /// f(1, 2
-    ///       ^ expected ')' to close '(' at column 2
-    /// ```
-    pub fn render(&self, line: &str) -> String {
-        let start = floor_boundary(line, self.span.start);
-        let ls = line[..start].rfind('\n').map_or(0, |i| i + 1);
-        let le = line[start..].find('\n').map_or(line.len(), |i| start + i);
-        let end = floor_boundary(line, self.span.end).clamp(start, le);
-        let pad: String = line[ls..start]
-            .chars()
-            .map(|c| if c == '\t' { '\t' } else { ' ' })
-            .collect();
-        let carets = "^".repeat(line[start..end].chars().count().max(1));
-        format!("{}\n{pad}{carets} {}", &line[ls..le], self.message)
     }
 }
 
@@ -865,7 +845,11 @@ impl Parser<'_> {
 mod tests {
     use super::*;
     use crate::lang::ast::sexpr_all;
-    use crate::lang::span::char_column;
+
+    fn render(e: &ParseError, src: &str) -> String {
+        crate::lang::error::render_caret(src, e.span, &e.message)
+    }
+    use crate::lang::span::line_col;
 
     fn is_cmd(w: &str) -> bool {
         [
@@ -888,7 +872,7 @@ mod tests {
     fn p(line: &str) -> Result<String, String> {
         parse(line, &is_cmd)
             .map(|s| sexpr_all(&s))
-            .map_err(|e| e.render(line))
+            .map_err(|e| render(&e, line))
     }
 
     #[test]
@@ -1193,7 +1177,7 @@ mod tests {
             match parse(input, &is_cmd) {
                 Ok(s) => bad.push(format!("{short:?}: parsed as {}", sexpr_all(&s))),
                 Err(e) => {
-                    let got_col = char_column(input, e.span.start);
+                    let got_col = line_col(input, e.span.start).1;
                     if (*col != 0 && got_col != *col) || !e.message.contains(frag) {
                         bad.push(format!(
                             "{short:?}\n   got: col {got_col}: {}\n  want: col {col}: ..{frag}..",
@@ -1241,11 +1225,11 @@ mod tests {
         ];
         for (input, want) in rows {
             let e = parse(input, &is_cmd).unwrap_err();
-            assert_eq!(e.render(input), *want, "{input:?}");
+            assert_eq!(render(&e, input), *want, "{input:?}");
         }
         // never panics on spans that don't fit the line
         let e = ParseError::new("m", Span::new(50, 3));
-        assert_eq!(e.render("é"), "é\n ^ m");
+        assert_eq!(render(&e, "é"), "é\n ^ m");
         assert_eq!(e.to_string(), "m");
     }
 
@@ -1293,7 +1277,7 @@ mod tests {
         }
         for line in random_lines(3000) {
             if let Err(e) = parse(&line, &is_cmd) {
-                let _ = e.render(&line);
+                let _ = render(&e, &line);
             }
         }
     }

@@ -33,20 +33,6 @@ impl Span {
         }
     }
 
-    pub const fn len(self) -> usize {
-        self.end.saturating_sub(self.start)
-    }
-
-    pub const fn is_empty(self) -> bool {
-        self.end <= self.start
-    }
-
-    /// True if `pos` lies inside the span; the end position counts as inside so
-    /// that a cursor sitting right after a token "touches" it.
-    pub const fn touches(self, pos: usize) -> bool {
-        self.start <= pos && pos <= self.end
-    }
-
     /// The text covered by the span, or `""` if it does not fit `src`
     /// (never panics, even on non-char boundaries).
     pub fn slice(self, src: &str) -> &str {
@@ -70,11 +56,6 @@ pub fn line_col(s: &str, pos: usize) -> (usize, usize) {
     let line = before.matches('\n').count() + 1;
     let line_start = before.rfind('\n').map_or(0, |i| i + 1);
     (line, s[line_start..pos].chars().count() + 1)
-}
-
-/// 1-based character column of `pos` within its physical line.
-pub fn char_column(s: &str, pos: usize) -> usize {
-    line_col(s, pos).1
 }
 
 #[cfg(test)]

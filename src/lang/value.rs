@@ -8,7 +8,9 @@
 use std::fmt::Write as _;
 use std::rc::Rc;
 
+use crate::bus::names;
 use crate::lang::builtins::Builtin;
+use crate::lang::error::Error;
 
 /// The D-Bus width of an integer, or `Plain` for a literal typed in the shell.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -75,6 +77,17 @@ pub struct InterfaceRef {
 pub struct MethodRef {
     pub interface: Rc<InterfaceRef>,
     pub name: String,
+}
+
+/// A new object value (introspected lazily, on first use), after checking its names.
+pub fn object_value(service: &str, path: &str, label: &str) -> Result<Value, Error> {
+    names::check_bus_name(service).map_err(Error::new)?;
+    names::check_object_path(path).map_err(Error::new)?;
+    Ok(Value::Object(Rc::new(ObjectRef {
+        service: service.to_string(),
+        path: path.to_string(),
+        label: label.to_string(),
+    })))
 }
 
 #[derive(Clone, Debug)]

@@ -13,14 +13,15 @@ use std::time::{Duration, Instant};
 
 use crate::bus::data::Data;
 use crate::bus::names;
-use crate::commands::{self, ArgKind, COMMANDS};
+use crate::bus::session::Session;
+use crate::commands::{self, ArgKind, Command, Origin};
 use crate::lang::ast::{Expr, ExprKind, StmtKind};
-use crate::lang::builtins::{self, Args};
+use crate::lang::attributes::{FETCH_LIMIT, attribute_names, node, property_hint};
+use crate::lang::builtins::{self, Args, Func};
 use crate::lang::interp::Vars;
 use crate::lang::lexer::{Token, TokenKind, lex};
-use crate::lang::value::{ObjectRef, Value};
-use crate::repl::attributes::{FETCH_LIMIT, attribute_names, node, property_hint};
-use crate::session::Session;
+use crate::lang::value::Value;
+use crate::repl::is_command;
 use crate::systemd;
 
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -36,35 +37,51 @@ type Timed = RefCell<Option<(Instant, Rc<Vec<String>>)>>;
 pub struct Completer {
     pub session: Rc<Session>,
     pub vars: Vars,
+    /// The prompt, or the command line of a login shell (`rustemd-shell __complete`).
+    origin: Origin,
     bus_names: Timed,
     unit_names: Timed,
 }
-
-/// Builtins that only build a value (no bus traffic): safe to run while completing.
-const PURE: &[&str] = &[
-    "object",
-    "unit",
-    "manager",
-    "pystemd.base.SDObject",
-    "pystemd.systemd1.Unit",
-    "pystemd.systemd1.Manager",
-];
 
 impl Completer {
     pub fn new(session: Rc<Session>, vars: Vars) -> Self {
         Completer {
             session,
             vars,
+            origin: Origin::Prompt,
             bus_names: RefCell::new(None),
             unit_names: RefCell::new(None),
         }
+    }
+
+    /// A completer for one-shot command lines (`rustemd-shell VERB ...`).
+    pub fn for_cli(session: Rc<Session>, vars: Vars) -> Self {
+        Completer {
+            origin: Origin::Cli,
+            ..Completer::new(session, vars)
+        }
+    }
+
+    fn is_command(&self, word: &str) -> bool {
+        match self.origin {
+            Origin::Prompt => is_command(word),
+            Origin::Cli => word == commands::BUSCTL || self.commands().any(|c| c.name == word),
+        }
+    }
+
+    fn commands(&self) -> impl Iterator<Item = &'static Command> {
+        commands::visible(self.origin)
+    }
+
+    fn command_names(&self) -> impl Iterator<Item = String> {
+        self.commands().map(|c| c.name.to_string())
     }
 
     /// Candidates for the word ending at `pos`, and where that word starts.
     pub fn complete(&self, line: &str, pos: usize) -> (usize, Vec<Candidate>) {
         let pos = floor_char_boundary(line, pos);
         let head = &line[..pos];
-        let toks = lex(head, &commands::is_command);
+        let toks = lex(head, &|w| self.is_command(w));
         let stmt = statement_tokens(&toks);
         let (start, mut cands) = match stmt.first().map(|t| &t.kind) {
             Some(TokenKind::CommandName(_)) => self.complete_command(head, stmt),
@@ -81,7 +98,7 @@ impl Completer {
         if pos != line.len() || line.trim().is_empty() {
             return None;
         }
-        let toks = lex(line, &commands::is_command);
+        let toks = lex(line, &|w| self.is_command(w));
         let stmt = statement_tokens(&toks);
         if let Some(h) = self.member_hint(line, stmt) {
             return Some(h);
@@ -96,7 +113,7 @@ impl Completer {
 
     /// Completion for hints: never touches the bus.
     fn complete_cached(&self, line: &str) -> (usize, Vec<Candidate>) {
-        let toks = lex(line, &commands::is_command);
+        let toks = lex(line, &|w| self.is_command(w));
         let stmt = statement_tokens(&toks);
         match stmt.first().map(|t| &t.kind) {
             Some(TokenKind::CommandName(_)) => (line.len(), Vec::new()),
@@ -165,10 +182,7 @@ impl Completer {
         if words.is_empty() && touching {
             let start = stmt.last().map_or(head.len(), |t| t.span.start);
             let partial = &head[start..];
-            return (
-                start,
-                prefixed(COMMANDS.iter().map(|c| c.name.to_string()), partial),
-            );
+            return (start, prefixed(self.command_names(), partial));
         }
         let name = names.last().copied().unwrap_or("");
         let (partial, start) = if touching {
@@ -179,20 +193,35 @@ impl Completer {
         };
         if name == commands::BUSCTL {
             // `busctl <TAB>`: the verbs.
-            return (
-                start,
-                prefixed(COMMANDS.iter().map(|c| c.name.to_string()), &partial),
-            );
+            return (start, prefixed(self.command_names(), &partial));
         }
         let Some(cmd) = commands::find(name) else {
             return (start, Vec::new());
         };
+        let (positional, pending_flag) = positional_words(cmd, &words, self.origin);
+        if let Some(flag) = pending_flag {
+            // The value of `--flag VALUE`.
+            return (
+                start,
+                prefixed(flag.choices.iter().map(|c| c.to_string()), &partial),
+            );
+        }
+        if partial.starts_with('-') && !positional.iter().any(|w| w == "--") {
+            return (start, prefixed(self.flag_words(cmd), &partial));
+        }
+        let words: Vec<(String, usize)> = positional
+            .into_iter()
+            .filter(|w| w != "--")
+            .map(|w| (w, 0))
+            .collect();
         let Some(kind) = cmd.arg_kind(words.len()) else {
             return (start, Vec::new());
         };
         let w = |i: usize| words.get(i).map(|(w, _)| w.as_str()).unwrap_or("");
         let items: Vec<String> = match kind {
-            ArgKind::Command => COMMANDS.iter().map(|c| c.name.to_string()).collect(),
+            ArgKind::Command => self.command_names().collect(),
+            ArgKind::Choice(words) => words.iter().map(|w| w.to_string()).collect(),
+            ArgKind::Text => Vec::new(),
             ArgKind::Service => self.bus_names().to_vec(),
             ArgKind::Path => return (start, self.paths(w(0), &partial)),
             ArgKind::Interface => node(&self.session, w(0), w(1), true)
@@ -298,11 +327,25 @@ impl Completer {
         (start, prefixed(items.into_iter(), &partial))
     }
 
+    /// `--quiet`, `-q`, `--timeout=`…: what `cmd` accepts here.
+    fn flag_words(&self, cmd: &Command) -> impl Iterator<Item = String> {
+        let session = match self.origin {
+            Origin::Cli => commands::flags::SESSION,
+            Origin::Prompt => &[],
+        };
+        cmd.all_flags()
+            .chain(session.iter().copied())
+            .map(|f| match f.value {
+                Some(_) => format!("--{}=", f.long),
+                None => format!("--{}", f.long),
+            })
+    }
+
     /// Variables, builtins and (at statement start) command names.
     fn plain_names(&self, at_start: bool) -> Vec<String> {
         let mut items: Vec<String> = self.vars.borrow().keys().cloned().collect();
         if at_start {
-            items.extend(COMMANDS.iter().map(|c| c.name.to_string()));
+            items.extend(self.command_names());
         }
         items
     }
@@ -336,7 +379,7 @@ impl Completer {
 
     fn params_of(&self, callee: &str) -> Vec<String> {
         match self.resolve_text(callee, false) {
-            Some(Value::Builtin(b)) => b.params.iter().map(|p| format!("{p}=")).collect(),
+            Some(Value::Builtin(b)) => b.named_params().map(|p| format!("{p}=")).collect(),
             Some(Value::Method(m)) => node(
                 &self.session,
                 &m.interface.object.service,
@@ -413,12 +456,13 @@ impl Completer {
                 }
             }
             ExprKind::Call { func, args, kwargs } => {
+                // Only builtins that merely build a value run while completing.
                 let Value::Builtin(b) = self.resolve(func, fetch)? else {
                     return None;
                 };
-                if !PURE.contains(&b.name) {
+                let Func::Pure(f) = b.func else {
                     return None;
-                }
+                };
                 let mut a = Args::default();
                 for x in args {
                     a.pos.push(self.resolve(x, fetch)?);
@@ -428,7 +472,7 @@ impl Completer {
                         a.kw.push((k.clone(), self.resolve(x, fetch)?));
                     }
                 }
-                pure_object(b.name, &a)
+                f(&a.bind(b).ok()?).ok()
             }
             _ => None,
         }
@@ -494,46 +538,54 @@ impl Completer {
     }
 }
 
-/// The object a pure constructor would build, without touching the bus.
-fn pure_object(name: &str, a: &Args) -> Option<Value> {
-    let text = |n: usize, k: &str| a.get(n, k).and_then(Value::as_text);
-    let (service, path, label) = match name {
-        "unit" | "pystemd.systemd1.Unit" => {
-            let u = text(0, "name").or_else(|| text(0, "external_id"))?;
-            (
-                systemd::SERVICE.to_string(),
-                systemd::unit_path(&u),
-                format!("unit {u}"),
-            )
-        }
-        "manager" | "pystemd.systemd1.Manager" => (
-            systemd::SERVICE.to_string(),
-            systemd::MANAGER_PATH.to_string(),
-            "manager".to_string(),
-        ),
-        _ => (
-            text(0, "service").or_else(|| text(0, "destination"))?,
-            text(1, "path")?,
-            "object".to_string(),
-        ),
+/// The positional words of a command line (options and their values left out), and the
+/// flag whose value is being typed, if the last word is such a flag.
+fn positional_words(
+    cmd: &Command,
+    words: &[(String, usize)],
+    origin: Origin,
+) -> (Vec<String>, Option<&'static commands::spec::Flag>) {
+    let session = match origin {
+        Origin::Cli => commands::flags::SESSION,
+        Origin::Prompt => &[],
     };
-    if !names::is_bus_name(&service) || !names::is_object_path(&path) {
-        return None;
+    let flags: Vec<&'static commands::spec::Flag> =
+        cmd.all_flags().chain(session.iter().copied()).collect();
+    let takes_value = |w: &str| -> Option<&'static commands::spec::Flag> {
+        let f = match w.strip_prefix("--") {
+            Some(long) if !long.contains('=') => flags.iter().find(|f| f.long == long),
+            Some(_) => None,
+            None => {
+                let c = w.strip_prefix('-')?.chars().last()?;
+                flags.iter().find(|f| f.short == Some(c))
+            }
+        };
+        f.copied().filter(|f| f.value.is_some())
+    };
+    let mut out = Vec::new();
+    let mut i = 0;
+    let mut after_dashdash = false;
+    while i < words.len() {
+        let w = &words[i].0;
+        if after_dashdash || !w.starts_with('-') || w == "-" {
+            out.push(w.clone());
+        } else if w == "--" {
+            after_dashdash = true;
+            out.push(w.clone());
+        } else if let Some(f) = takes_value(w) {
+            if i + 1 == words.len() {
+                return (out, Some(f));
+            }
+            i += 1;
+        }
+        i += 1;
     }
-    Some(Value::Object(Rc::new(ObjectRef {
-        service,
-        path,
-        label,
-    })))
+    (out, None)
 }
 
-/// Tokens of the statement the cursor is in (after the last `;`).
+/// Tokens of the statement the cursor (at the end of the tokens) is in.
 fn statement_tokens(toks: &[Token]) -> &[Token] {
-    let start = toks
-        .iter()
-        .rposition(|t| matches!(t.kind, TokenKind::Op(";")))
-        .map_or(0, |i| i + 1);
-    let toks = &toks[start..];
+    let toks = crate::lang::lexer::statement_tokens(toks, usize::MAX);
     // A trailing comment means the cursor is in the comment: nothing to complete.
     match toks.last() {
         Some(Token {

@@ -12,9 +12,9 @@ use rustyline::hint::Hinter;
 use rustyline::validate::{ValidationContext, ValidationResult, Validator};
 use rustyline::{Context, Helper};
 
-use crate::commands;
 use crate::lang::lexer::{TokenKind, lex};
 use crate::repl::completion::Completer;
+use crate::repl::is_command;
 
 pub struct ShellHelper {
     pub completer: Completer,
@@ -90,7 +90,7 @@ impl Highlighter for ShellHelper {
         if !self.color {
             return Cow::Borrowed(line);
         }
-        let toks = lex(line, &commands::is_command);
+        let toks = lex(line, &is_command);
         let mut out = String::with_capacity(line.len() * 2);
         let mut at = 0;
         for t in &toks {
@@ -124,7 +124,7 @@ impl Highlighter for ShellHelper {
 
 impl Validator for ShellHelper {
     fn validate(&self, ctx: &mut ValidationContext<'_>) -> rustyline::Result<ValidationResult> {
-        Ok(if needs_more(ctx.input()) {
+        Ok(if needs_more(ctx.input(), &is_command) {
             ValidationResult::Incomplete
         } else {
             ValidationResult::Valid(None)
@@ -133,9 +133,9 @@ impl Validator for ShellHelper {
 }
 
 /// An unclosed bracket (outside strings and command lines) continues on the next line.
-pub fn needs_more(input: &str) -> bool {
+pub fn needs_more(input: &str, is_command: &dyn Fn(&str) -> bool) -> bool {
     let mut depth = 0i32;
-    for t in lex(input, &commands::is_command) {
+    for t in lex(input, is_command) {
         match t.kind {
             TokenKind::Op("(") | TokenKind::Op("[") | TokenKind::Op("{") => depth += 1,
             TokenKind::Op(")") | TokenKind::Op("]") | TokenKind::Op("}") => depth -= 1,

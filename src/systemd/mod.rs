@@ -1,4 +1,9 @@
-//! systemd's names on the bus, and the pystemd-style constructors built on them.
+//! What we know about systemd: its names on the bus, unit names and their object paths,
+//! cgroups, and its time-span syntax. Below the language, above the bus: nothing here prints
+//! or knows a command.
+
+pub mod cgroup;
+pub mod time;
 
 use crate::bus::path;
 

@@ -6,7 +6,7 @@
 //! busctl 252 looks values up by the *contents* signature of the variant, which for a struct
 //! lacks the parentheses, so struct-typed properties show `-` instead of their value.
 
-use crate::bus::busctl_format::format_values;
+use super::format::format_values;
 use crate::bus::data::Data;
 use crate::bus::introspect::{Flags, Node};
 
@@ -27,7 +27,8 @@ pub fn render(
     filter: Option<&str>,
     values: &[(String, Vec<Data>)],
     ellipsize_values: bool,
-) -> anyhow::Result<String> {
+    legend: bool,
+) -> String {
     let mut rows: Vec<Row> = Vec::new();
     for iface in &node.interfaces {
         if filter.is_some_and(|f| f != iface.name) {
@@ -111,10 +112,12 @@ pub fn render(
         res_w = 40;
     }
     let mut out = String::new();
-    out.push_str(&format!(
-        "{:<name_w$} {:<type_w$} {:<sig_w$} {:<res_w$} FLAGS\n",
-        "NAME", "TYPE", "SIGNATURE", "RESULT/VALUE"
-    ));
+    if legend {
+        out.push_str(&format!(
+            "{:<name_w$} {:<type_w$} {:<sig_w$} {:<res_w$} FLAGS\n",
+            "NAME", "TYPE", "SIGNATURE", "RESULT/VALUE"
+        ));
+    }
     for r in &rows {
         let is_iface = r.kind == "interface";
         if filter.is_some() && is_iface {
@@ -141,7 +144,7 @@ pub fn render(
         out.push_str(&r.flags.busctl_text(r.writable));
         out.push('\n');
     }
-    Ok(out)
+    out
 }
 
 fn dash(s: &str) -> &str {

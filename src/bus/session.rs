@@ -1,11 +1,13 @@
 //! What one run of the shell shares: the tokio runtime, the bus and the introspection cache.
 //!
+//! Why here, below the language: everything that talks to the bus (the evaluator, commands,
+//! completion) needs the same three things and the same bridge from synchronous code.
+//!
 //! The evaluator and the completer run on the main thread and bridge into async code with
 //! [`Session::block_on`], which also turns Ctrl-C into a clean "interrupted" error instead of
 //! killing the process, and never waits longer than the call's own timeout.
 
 use std::future::Future;
-use std::io::IsTerminal;
 use std::sync::Arc;
 use std::time::Duration;
 
@@ -16,10 +18,6 @@ pub struct Session {
     pub rt: tokio::runtime::Runtime,
     pub bus: Arc<Bus>,
     pub cache: Arc<IntrospectionCache>,
-    /// Colour on stdout (a tty and no NO_COLOR).
-    pub color: bool,
-    /// stdout is a terminal: busctl then ellipsizes wide columns.
-    pub stdout_tty: bool,
 }
 
 impl Session {
@@ -28,14 +26,10 @@ impl Session {
             .worker_threads(2)
             .enable_all()
             .build()?;
-        let stdout_tty = std::io::stdout().is_terminal();
-        let color = stdout_tty && std::env::var_os("NO_COLOR").is_none_or(|v| v.is_empty());
         Ok(Session {
             rt,
             bus: Arc::new(Bus::new(target, timeout)),
             cache: Arc::new(IntrospectionCache::new()),
-            color,
-            stdout_tty,
         })
     }
 

@@ -7,9 +7,9 @@
 
 use std::time::Duration;
 
+use crate::bus::session::Session;
 use crate::lang::builtins;
 use crate::lang::value::Value;
-use crate::session::Session;
 
 /// How long TAB may wait for a first introspection.
 pub const FETCH_LIMIT: Duration = Duration::from_millis(1500);

@@ -1,0 +1,340 @@
+//! busctl's argument notation: `message_append_cmdline()`, with its exact error texts.
+//!
+//! The words after `SIGNATURE` on a `busctl call` or `set-property` line become typed values:
+//! arrays are a count then the elements, dicts a count then key value pairs, a variant its
+//! signature then its value. Numbers are read like systemd's `safe_ato*()` ([`super::cnum`]).
+
+use crate::bus::data::Data;
+use crate::bus::sig::Sig;
+
+use super::cnum::{
+    Errno, safe_atod, safe_atoi16, safe_atoi32, safe_atoi64, safe_atou8, safe_atou16, safe_atou32,
+    safe_atou64,
+};
+
+/// Why busctl-style arguments could not be turned into values. `Display` is busctl's message.
+#[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]
+pub enum ArgsError {
+    #[error("Too few parameters for signature.")]
+    TooFew,
+    #[error("Too many parameters for signature.")]
+    TooMany,
+    /// A word that is not a valid `what` (e.g. `unsigned 32bit integer`, `boolean`).
+    #[error("Failed to parse '{word}' as {what}: {errno}")]
+    BadWord {
+        word: String,
+        what: &'static str,
+        errno: Errno,
+    },
+    #[error("Failed to parse '{word}' number of array entries: {errno}")]
+    BadArrayCount { word: String, errno: Errno },
+    #[error("Invalid array signature: Invalid argument")]
+    InvalidArraySignature,
+    #[error("Invalid struct/dict entry signature: Invalid argument")]
+    InvalidStructSignature,
+    /// sd-bus refused the value (bad object path, signature or variant type, dict entry outside
+    /// an array, …).
+    #[error("Failed to create bus message: {0}")]
+    CreateMessage(Errno),
+    #[error("UNIX file descriptor not supported as type.")]
+    FdNotSupported,
+    #[error("Unknown signature type {0}.")]
+    UnknownType(char),
+}
+
+/// busctl's `message_append_cmdline()`: turn the words after `SIGNATURE` on a `busctl call` or
+/// `set-property` command line into values. Arrays are a count then the elements, dicts a count
+/// then key value pairs, a variant its signature then its value, struct fields are written in
+/// sequence; booleans take `1 yes y true t on` / `0 no n false f off` (any case); integers are
+/// decimal, `0x` hex, `0` octal, `0b` binary or `0o` octal, with leading whitespace and a sign
+/// allowed; doubles are C `strtod()` (`inf`, `nan`, hex floats). Errors carry busctl's texts.
+///
+/// Like `busctl call`, an empty signature takes no values and ignores any words.
+pub fn parse_args(signature: &str, words: &[String]) -> Result<Vec<Data>, ArgsError> {
+    if signature.is_empty() {
+        return Ok(Vec::new());
+    }
+    let mut p = 0;
+    let out = append(signature.as_bytes(), words, &mut p, false)?;
+    if p < words.len() {
+        return Err(ArgsError::TooMany);
+    }
+    Ok(out)
+}
+
+/// Length of the complete type at the start of `sig` (sd-bus `signature_element_length()`),
+/// with a leading `{` read as a dict entry. `None` if it is not a valid complete type.
+fn element_len(sig: &[u8]) -> Option<usize> {
+    let s = std::str::from_utf8(sig).ok()?;
+    if s.starts_with('{') {
+        // Parse as an array of it, then drop the `a`.
+        let with_a = format!("a{s}");
+        return first_type_len(&with_a).map(|n| n - 1);
+    }
+    first_type_len(s)
+}
+
+fn first_type_len(s: &str) -> Option<usize> {
+    // Try growing prefixes: the shortest prefix that is one complete type is the element.
+    // Signatures are at most a few hundred bytes, so this stays cheap.
+    (1..=s.len()).find(|&n| s.is_char_boundary(n) && Sig::parse(&s[..n]).is_ok())
+}
+
+fn append(
+    sig: &[u8],
+    words: &[String],
+    p: &mut usize,
+    dict_entry_ok: bool,
+) -> Result<Vec<Data>, ArgsError> {
+    let mut out = Vec::new();
+    let mut i = 0;
+    while i < sig.len() {
+        let t = sig[i];
+        let Some(v) = words.get(*p) else {
+            return Err(ArgsError::TooFew);
+        };
+        i += 1;
+        *p += 1;
+        let value = match t {
+            b'b' => Data::Bool(parse_boolean(v).ok_or_else(|| bad(v, "boolean", Errno::Inval))?),
+            b'y' => Data::Byte(num(v, "byte (unsigned 8bit integer)", safe_atou8)?),
+            b'n' => Data::I16(num(v, "signed 16bit integer", safe_atoi16)?),
+            b'q' => Data::U16(num(v, "unsigned 16bit integer", safe_atou16)?),
+            b'i' => Data::I32(num(v, "signed 32bit integer", safe_atoi32)?),
+            b'u' => Data::U32(num(v, "unsigned 32bit integer", safe_atou32)?),
+            b'x' => Data::I64(num(v, "signed 64bit integer", safe_atoi64)?),
+            b't' => Data::U64(num(v, "unsigned 64bit integer", safe_atou64)?),
+            b'd' => Data::Double(num(v, "double precision floating point", safe_atod)?),
+            b's' => {
+                if v.contains('\0') {
+                    return Err(ArgsError::CreateMessage(Errno::Inval));
+                }
+                Data::Str(v.clone())
+            }
+            b'o' => {
+                if !crate::bus::names::is_object_path(v) {
+                    return Err(ArgsError::CreateMessage(Errno::Inval));
+                }
+                Data::Path(v.clone())
+            }
+            b'g' => {
+                if v.contains('\0') || Sig::parse_list(v).is_err() {
+                    return Err(ArgsError::CreateMessage(Errno::Inval));
+                }
+                Data::Signature(v.clone())
+            }
+            b'a' => {
+                let n = safe_atou32(v).map_err(|errno| ArgsError::BadArrayCount {
+                    word: v.clone(),
+                    errno,
+                })?;
+                let k = element_len(&sig[i..]).ok_or(ArgsError::InvalidArraySignature)?;
+                let elem_sig = &sig[i..i + k];
+                let elem = std::str::from_utf8(elem_sig)
+                    .ok()
+                    .and_then(|s| Sig::parse(&format!("a{s}")).ok())
+                    .ok_or(ArgsError::InvalidArraySignature)?;
+                let mut items = Vec::new();
+                for _ in 0..n {
+                    items.extend(append(elem_sig, words, p, true)?);
+                }
+                i += k;
+                match elem {
+                    Sig::Dict(key, value) => Data::Dict {
+                        key: *key,
+                        value: *value,
+                        entries: items
+                            .into_iter()
+                            .filter_map(|e| match e {
+                                Data::Struct(mut kv) if kv.len() == 2 => {
+                                    let v = kv.pop()?;
+                                    let k = kv.pop()?;
+                                    Some((k, v))
+                                }
+                                _ => None,
+                            })
+                            .collect(),
+                    },
+                    Sig::Array(e) => Data::Array { elem: *e, items },
+                    _ => return Err(ArgsError::InvalidArraySignature),
+                }
+            }
+            b'v' => {
+                let inner_sig =
+                    Sig::parse(v).map_err(|_| ArgsError::CreateMessage(Errno::Inval))?;
+                let mut inner = append(v.as_bytes(), words, p, false)?;
+                match (inner.pop(), inner.is_empty()) {
+                    (Some(d), true) if d.has_sig(&inner_sig) => Data::Variant(Box::new(d)),
+                    _ => return Err(ArgsError::CreateMessage(Errno::Inval)),
+                }
+            }
+            b'(' | b'{' => {
+                i -= 1;
+                *p -= 1;
+                let k = element_len(&sig[i..]).ok_or(ArgsError::InvalidStructSignature)?;
+                if k < 2 {
+                    return Err(ArgsError::InvalidStructSignature);
+                }
+                if t == b'{' && !(dict_entry_ok && i == 0) {
+                    return Err(ArgsError::CreateMessage(Errno::Nxio));
+                }
+                let fields = append(&sig[i + 1..i + k - 1], words, p, false)?;
+                i += k;
+                Data::Struct(fields)
+            }
+            b'h' => return Err(ArgsError::FdNotSupported),
+            other => return Err(ArgsError::UnknownType(char::from(other))),
+        };
+        out.push(value);
+    }
+    Ok(out)
+}
+
+fn bad(word: &str, what: &'static str, errno: Errno) -> ArgsError {
+    ArgsError::BadWord {
+        word: word.to_owned(),
+        what,
+        errno,
+    }
+}
+
+fn num<T>(
+    word: &str,
+    what: &'static str,
+    f: impl Fn(&str) -> Result<T, Errno>,
+) -> Result<T, ArgsError> {
+    f(word).map_err(|errno| bad(word, what, errno))
+}
+
+/// systemd's `parse_boolean()`.
+pub fn parse_boolean(v: &str) -> Option<bool> {
+    const YES: [&str; 6] = ["1", "yes", "y", "true", "t", "on"];
+    const NO: [&str; 6] = ["0", "no", "n", "false", "f", "off"];
+    if YES.iter().any(|w| w.eq_ignore_ascii_case(v)) {
+        Some(true)
+    } else if NO.iter().any(|w| w.eq_ignore_ascii_case(v)) {
+        Some(false)
+    } else {
+        None
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::busctl::format::{format_reply, format_values};
+
+    fn w(words: &[&str]) -> Vec<String> {
+        words.iter().map(|s| (*s).to_owned()).collect()
+    }
+
+    #[test]
+    fn parse_args_grammar() {
+        let r = parse_args("as", &w(&["2", "a", "b"])).unwrap();
+        assert_eq!(format_reply(&r), "as 2 \"a\" \"b\"\n");
+        let r = parse_args("a{sv}", &w(&["1", "key", "s", "value"])).unwrap();
+        assert_eq!(format_reply(&r), "a{sv} 1 \"key\" s \"value\"\n");
+        let r = parse_args("v", &w(&["s", "hello"])).unwrap();
+        assert_eq!(r, vec![Data::Variant(Box::new(Data::Str("hello".into())))]);
+        let r = parse_args("(su)", &w(&["x", "5"])).unwrap();
+        assert_eq!(
+            r,
+            vec![Data::Struct(vec![Data::Str("x".into()), Data::U32(5)])]
+        );
+        let r = parse_args(
+            "a(sa{sv})",
+            &w(&["1", "n", "2", "a", "b", "true", "c", "ai", "1", "-3"]),
+        )
+        .unwrap();
+        assert_eq!(format_values(&r), "1 \"n\" 2 \"a\" b true \"c\" ai 1 -3");
+        let r = parse_args("v", &w(&["(sv)", "a", "u", "1"])).unwrap();
+        assert_eq!(format_reply(&r), "v (sv) \"a\" u 1\n");
+        assert_eq!(parse_args("", &w(&["ignored"])).unwrap(), vec![]);
+        assert_eq!(
+            parse_args("aas", &w(&["0"])).unwrap()[0].sig().to_string(),
+            "aas"
+        );
+    }
+
+    #[test]
+    fn parse_args_errors_match_busctl() {
+        let e = |sig: &str, words: &[&str]| parse_args(sig, &w(words)).unwrap_err().to_string();
+        assert_eq!(e("ss", &["a"]), "Too few parameters for signature.");
+        assert_eq!(e("s", &["a", "b"]), "Too many parameters for signature.");
+        assert_eq!(e("a", &[]), "Too few parameters for signature.");
+        assert_eq!(
+            e("u", &["-5"]),
+            "Failed to parse '-5' as unsigned 32bit integer: Numerical result out of range"
+        );
+        assert_eq!(
+            e("u", &["08"]),
+            "Failed to parse '08' as unsigned 32bit integer: Invalid argument"
+        );
+        assert_eq!(
+            e("u", &["10 "]),
+            "Failed to parse '10 ' as unsigned 32bit integer: Invalid argument"
+        );
+        assert_eq!(
+            e("n", &["32768"]),
+            "Failed to parse '32768' as signed 16bit integer: Numerical result out of range"
+        );
+        assert_eq!(
+            e("y", &["256"]),
+            "Failed to parse '256' as byte (unsigned 8bit integer): Numerical result out of range"
+        );
+        assert_eq!(
+            e("b", &["2"]),
+            "Failed to parse '2' as boolean: Invalid argument"
+        );
+        assert_eq!(
+            e("d", &["1e400"]),
+            "Failed to parse '1e400' as double precision floating point: Numerical result out of range"
+        );
+        assert_eq!(
+            e("d", &["1e-310"]),
+            "Failed to parse '1e-310' as double precision floating point: Numerical result out of range"
+        );
+        assert_eq!(
+            e("d", &["2 "]),
+            "Failed to parse '2 ' as double precision floating point: Invalid argument"
+        );
+        assert_eq!(
+            e("as", &["x"]),
+            "Failed to parse 'x' number of array entries: Invalid argument"
+        );
+        assert_eq!(
+            e("o", &["foo"]),
+            "Failed to create bus message: Invalid argument"
+        );
+        assert_eq!(
+            e("g", &["a{"]),
+            "Failed to create bus message: Invalid argument"
+        );
+        assert_eq!(
+            e("v", &["su", "x", "1"]),
+            "Failed to create bus message: Invalid argument"
+        );
+        assert_eq!(
+            e("v", &[""]),
+            "Failed to create bus message: Invalid argument"
+        );
+        assert_eq!(
+            e("{sv}", &["a", "s", "b"]),
+            "Failed to create bus message: No such device or address"
+        );
+        assert_eq!(
+            e("(s", &["x"]),
+            "Invalid struct/dict entry signature: Invalid argument"
+        );
+        assert_eq!(
+            e("a{vs}", &["0"]),
+            "Invalid array signature: Invalid argument"
+        );
+        assert_eq!(
+            e("h", &["0"]),
+            "UNIX file descriptor not supported as type."
+        );
+        assert_eq!(e("sz", &["a", "b"]), "Unknown signature type z.");
+        assert_eq!(e("x)", &["1"]), "Too few parameters for signature.");
+    }
+}

@@ -16,6 +16,3 @@ pub mod names;
 pub mod path;
 pub mod sig;
 pub mod wire;
-
-#[cfg(test)]
-mod live_tests;

@@ -6,7 +6,9 @@
 use std::process::Output;
 use std::time::{Duration, Instant};
 
-use crate::support::dbus::{PrivateBus, busctl, busctl_command, run_with_timeout, stderr, stdout};
+use crate::support::dbus::{
+    PrivateBus, busctl, busctl_command, busctl_command_at, run_with_timeout, stderr, stdout,
+};
 use crate::support::testservice::{
     self, CHILD_A, ECHO_IFACE, ECHO_NAME, ECHO_PATH, FAILED_ERROR, GONE_PATH, ODD_NAME, TEST_IFACE,
     TEST_NAME, TEST_PATH, TransientPeer,
@@ -67,11 +69,7 @@ fn private_bus_starts_and_dies_on_drop() {
     assert!(bus.address().starts_with("unix:"), "{}", bus.address());
     let pid = bus.pid().expect("running");
     let o = run_with_timeout(
-        {
-            let mut c = std::process::Command::new(crate::support::dbus::BUSCTL);
-            c.arg(format!("--address={}", bus.address())).arg("list");
-            c
-        },
+        busctl_command_at(bus.address(), &["list"]),
         Duration::from_secs(30),
     );
     assert!(ok(&o).contains("org.freedesktop.DBus"));

@@ -14,6 +14,7 @@ use crate::support::testservice::{
     TEST_NAME, TEST_PATH, TransientPeer,
 };
 
+#[track_caller]
 fn ok(o: &Output) -> String {
     assert!(
         o.status.success(),
@@ -25,6 +26,7 @@ fn ok(o: &Output) -> String {
     stdout(o)
 }
 
+#[track_caller]
 fn failed(o: &Output) -> String {
     assert!(
         !o.status.success(),
@@ -34,10 +36,12 @@ fn failed(o: &Output) -> String {
     stderr(o)
 }
 
+#[track_caller]
 fn get_prop(name: &str) -> Output {
     busctl(&["get-property", TEST_NAME, TEST_PATH, TEST_IFACE, name])
 }
 
+#[track_caller]
 fn call(member: &str, args: &[&str]) -> Output {
     let mut v = vec!["call", TEST_NAME, TEST_PATH, TEST_IFACE, member];
     v.extend_from_slice(args);
@@ -644,6 +648,7 @@ fn unowned_names_and_dropped_peers() {
 }
 
 /// The bus drops a name when it notices the closed socket: poll briefly.
+#[track_caller]
 fn wait_unowned(name: &str) {
     let deadline = Instant::now() + Duration::from_secs(10);
     loop {

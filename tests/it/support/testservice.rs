@@ -774,6 +774,7 @@ pub struct TransientPeer {
 
 impl TransientPeer {
     /// Start the peer; waits at most 10 s. Panics on failure.
+    #[track_caller]
     pub fn start(name: &str) -> TransientPeer {
         let svc = service();
         let (tx, rx) = mpsc::channel();

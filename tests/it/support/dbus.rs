@@ -209,7 +209,7 @@ impl PrivateBus {
     }
 
     /// The process-wide bus with the test service (`org.rustemd.Test`, `org.rustemd.Odd`,
-    /// `org.rustemd.Gone`) running on it. Started on first use; never dropped (the daemon dies
+    /// `org.rustemd.Echo`, `org.rustemd.Gone`) running on it. Started on first use; never dropped (the daemon dies
     /// with the process through PDEATHSIG).
     pub fn shared() -> &'static PrivateBus {
         static SHARED: OnceLock<PrivateBus> = OnceLock::new();

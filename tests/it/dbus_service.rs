@@ -6,12 +6,15 @@
 use std::process::Output;
 use std::time::{Duration, Instant};
 
-use crate::support::dbus::{PrivateBus, busctl, busctl_command, run_with_timeout, stderr, stdout};
+use crate::support::dbus::{
+    PrivateBus, busctl, busctl_command, busctl_command_at, run_with_timeout, stderr, stdout,
+};
 use crate::support::testservice::{
-    self, CHILD_A, FAILED_ERROR, GONE_PATH, ODD_NAME, TEST_IFACE, TEST_NAME, TEST_PATH,
-    TransientPeer,
+    self, CHILD_A, ECHO_IFACE, ECHO_NAME, ECHO_PATH, FAILED_ERROR, GONE_PATH, ODD_NAME, TEST_IFACE,
+    TEST_NAME, TEST_PATH, TransientPeer,
 };
 
+#[track_caller]
 fn ok(o: &Output) -> String {
     assert!(
         o.status.success(),
@@ -23,6 +26,7 @@ fn ok(o: &Output) -> String {
     stdout(o)
 }
 
+#[track_caller]
 fn failed(o: &Output) -> String {
     assert!(
         !o.status.success(),
@@ -32,10 +36,12 @@ fn failed(o: &Output) -> String {
     stderr(o)
 }
 
+#[track_caller]
 fn get_prop(name: &str) -> Output {
     busctl(&["get-property", TEST_NAME, TEST_PATH, TEST_IFACE, name])
 }
 
+#[track_caller]
 fn call(member: &str, args: &[&str]) -> Output {
     let mut v = vec!["call", TEST_NAME, TEST_PATH, TEST_IFACE, member];
     v.extend_from_slice(args);
@@ -67,11 +73,7 @@ fn private_bus_starts_and_dies_on_drop() {
     assert!(bus.address().starts_with("unix:"), "{}", bus.address());
     let pid = bus.pid().expect("running");
     let o = run_with_timeout(
-        {
-            let mut c = std::process::Command::new(crate::support::dbus::BUSCTL);
-            c.arg(format!("--address={}", bus.address())).arg("list");
-            c
-        },
+        busctl_command_at(bus.address(), &["list"]),
         Duration::from_secs(30),
     );
     assert!(ok(&o).contains("org.freedesktop.DBus"));
@@ -373,6 +375,77 @@ fn fd_method_reads_the_fd() {
 }
 
 #[test]
+fn echo_returns_the_body_as_sent() {
+    let echo = |args: &[&str]| {
+        let mut v = vec!["call", ECHO_NAME, ECHO_PATH, ECHO_IFACE, "Echo"];
+        v.extend_from_slice(args);
+        ok(&busctl(&v))
+    };
+    // Wire order and duplicate keys survive (zbus's dict types would sort and merge them), and a
+    // single struct argument stays one argument.
+    assert_eq!(
+        echo(&["a{ss}", "3", "k", "v", "k", "w", "a", "z"]),
+        "a{ss} 3 \"k\" \"v\" \"k\" \"w\" \"a\" \"z\"\n"
+    );
+    assert_eq!(echo(&["(su)", "x", "5"]), "(su) \"x\" 5\n");
+    assert_eq!(echo(&["su", "x", "5"]), "su \"x\" 5\n");
+    assert_eq!(echo(&[]), "");
+    // The same bytes under the same signature in either byte order, file descriptors included.
+    rt().block_on(async {
+        use futures_util::StreamExt;
+        let conn = client().await;
+        let mut replies = zbus::MessageStream::from(&conn);
+        for endian in [zbus::wire::Endian::Little, zbus::wire::Endian::Big] {
+            let (r, w) = std::io::pipe().expect("pipe");
+            {
+                use std::io::Write;
+                let mut w = w;
+                w.write_all(b"hi").expect("write");
+            }
+            let fd = zbus::Fd::from(std::os::fd::OwnedFd::from(r));
+            let call = zbus::Message::method_call(ECHO_PATH, "Echo")
+                .destination(ECHO_NAME)
+                .interface(ECHO_IFACE)
+                .endian(endian)
+                .build(&(("x", 5u32), fd))
+                .expect("build the call");
+            conn.send(&call).await.expect("send");
+            let serial = call.primary_header().serial_num();
+            let reply = tokio::time::timeout(Duration::from_secs(10), async {
+                loop {
+                    let msg = replies.next().await.expect("stream open").expect("message");
+                    if msg.header().reply_serial() == Some(serial) {
+                        break msg;
+                    }
+                }
+            })
+            .await
+            .expect("reply in time");
+            assert_eq!(reply.message_type(), zbus::message::Type::MethodReturn);
+            assert_eq!(
+                testservice::raw_body_signature(reply.data().bytes()).as_deref(),
+                Some("(su)h")
+            );
+            assert_eq!(
+                reply.primary_header().endian_sig(),
+                call.primary_header().endian_sig()
+            );
+            assert_eq!(reply.body().data().bytes(), call.body().data().bytes());
+            let ((s, u), fd): ((String, u32), zbus::OwnedFd) =
+                reply.body().deserialize().expect("(su)h");
+            assert_eq!((s.as_str(), u), ("x", 5));
+            let mut got = String::new();
+            std::io::Read::read_to_string(
+                &mut std::fs::File::from(std::os::fd::OwnedFd::from(fd)),
+                &mut got,
+            )
+            .expect("read the echoed fd");
+            assert_eq!(got, "hi");
+        }
+    });
+}
+
+#[test]
 fn signal_changed_is_emitted() {
     use futures_util::StreamExt;
     rt().block_on(async {
@@ -575,6 +648,7 @@ fn unowned_names_and_dropped_peers() {
 }
 
 /// The bus drops a name when it notices the closed socket: poll briefly.
+#[track_caller]
 fn wait_unowned(name: &str) {
     let deadline = Instant::now() + Duration::from_secs(10);
     loop {

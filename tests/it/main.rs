@@ -1,6 +1,7 @@
 //! The one integration-test binary: D-Bus edge cases against a private dbus-daemon
-//! (`dbus_service`, `shell_bus`), the terminal (`pty`), and real systemd in a throwaway
+//! (`dbus_service`, `shell_bus`, `busctl_echo`), the terminal (`pty`), and real systemd in a throwaway
 //! sandbox (`sandbox`, `workshop`).
+mod busctl_echo;
 mod dbus_service;
 mod pty;
 mod sandbox;

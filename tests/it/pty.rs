@@ -1,10 +1,12 @@
 //! The interactive shell on a real pseudo-terminal: TAB completion, hints, Ctrl-C, bad input,
 //! and the terminal state left behind.
 //!
-//! Every test spawns the shell (or bash) in its own pty through `expectrl`, with `NO_COLOR=1`,
-//! `TERM=xterm`, and `HOME`/`XDG_STATE_HOME` in a fresh temporary directory (the history goes
-//! there). Output is read without blocking, stripped of ANSI escapes, and every wait is bounded,
-//! so a hung shell fails the test instead of hanging it.
+//! Every test spawns the shell (or bash) in its own pty of [`ROWS`] x [`COLS`] through
+//! `expectrl`, with `NO_COLOR=1`, `TERM=xterm`, and `HOME`/`XDG_STATE_HOME` in a fresh temporary
+//! directory (the history goes there). Everything read from the pty goes through a `vt100`
+//! terminal emulator of the same size, and the tests look at its screen: rows, and the cursor.
+//! Output is read without blocking and every wait is bounded, so a hung shell fails the test
+//! instead of hanging it.
 
 use std::io::Write;
 use std::process::Command;
@@ -15,111 +17,91 @@ use expectrl::process::unix::{PtyStream, UnixProcess};
 
 use crate::support::dbus::PrivateBus;
 use crate::support::testservice::{ODD_NAME, TEST_NAME, TEST_PATH};
+use crate::support::tools;
 
 const BIN: &str = env!("CARGO_BIN_EXE_rustemd-shell");
 const PROMPT: &str = "rustemd> ";
 /// Upper bound for any single wait.
 const WAIT: Duration = Duration::from_secs(10);
 
+/// Rows of the pty and of its emulated screen.
+const ROWS: u16 = 50;
+/// Columns of the pty and of its emulated screen: wide enough that no test line wraps.
+const COLS: u16 = 250;
+/// Rows the emulated screen keeps once they scroll off the top (far more than any test prints).
+const SCROLLBACK: usize = 10_000;
+
 const TAB: &str = "\t";
 const CTRL_C: &str = "\x03";
 const CTRL_D: &str = "\x04";
 
-/// Render terminal output into the lines it leaves on screen: a tiny emulator that knows
-/// what rustyline and the shell emit (`\r`, `\n`, backspace, cursor left/right/column, erase
-/// to end of line); every other escape sequence (colours, modes, OSC titles) is dropped.
-fn render(raw: &[u8]) -> Vec<String> {
-    render_with_cursor(raw).0
+/// A terminal emulator of the pty's size.
+fn new_screen() -> vt100::Parser {
+    let size = |n: u16| std::num::NonZeroU16::new(n).expect("a non-zero terminal size");
+    vt100::Parser::new(size(ROWS), size(COLS), SCROLLBACK)
 }
 
-/// [`render`], plus the cursor column on the last line.
-fn render_with_cursor(raw: &[u8]) -> (Vec<String>, usize) {
-    let s = String::from_utf8_lossy(raw);
-    let mut lines: Vec<Vec<char>> = vec![Vec::new()];
-    let mut col = 0usize;
-    let mut it = s.chars();
-    while let Some(c) = it.next() {
-        let line = lines.last_mut().expect("at least one line");
-        match c {
-            '\x1b' => match it.next() {
-                Some('[') => {
-                    let mut params = String::new();
-                    let mut fin = '\0';
-                    for c in it.by_ref() {
-                        if ('\x40'..='\x7e').contains(&c) {
-                            fin = c;
-                            break;
-                        }
-                        params.push(c);
-                    }
-                    let n = params.parse::<usize>().unwrap_or(1).max(1);
-                    match fin {
-                        'C' => col += n,
-                        'D' => col = col.saturating_sub(n),
-                        'G' => col = n - 1,
-                        'K' if params.is_empty() || params == "0" => line.truncate(col),
-                        'K' if params == "2" => line.clear(),
-                        'J' if params.is_empty() || params == "0" => line.truncate(col),
-                        _ => {}
-                    }
-                }
-                Some(']') => {
-                    // OSC: up to BEL or ESC \.
-                    while let Some(c) = it.next() {
-                        if c == '\x07' {
-                            break;
-                        }
-                        if c == '\x1b' {
-                            it.next();
-                            break;
-                        }
-                    }
-                }
-                _ => {}
-            },
-            '\r' => col = 0,
-            '\n' => {
-                lines.push(Vec::new());
-                col = 0;
-            }
-            '\x08' => col = col.saturating_sub(1),
-            '\t' => col = (col / 8 + 1) * 8,
-            c if c.is_control() => {}
-            c => {
-                while line.len() < col {
-                    line.push(' ');
-                }
-                if col < line.len() {
-                    line[col] = c;
-                } else {
-                    line.push(c);
-                }
-                col += 1;
-            }
-        }
+/// Rows `from..=to` of `screen`'s text, numbered from the first row ever shown: the rows that
+/// scrolled off the top come first, then the live screen. Trailing blank cells are not included.
+fn screen_rows(screen: &mut vt100::Screen, from: usize, to: usize) -> Vec<String> {
+    let scrolled = screen.scrollback_len();
+    let (rows, cols) = screen.size();
+    let rows = usize::from(rows.get());
+    let mut out = Vec::new();
+    let mut next = from;
+    while next <= to {
+        // Scroll the view back so that row `next` is in it (offset 0: the live screen).
+        let offset = scrolled.saturating_sub(next);
+        screen.set_scrollback(offset);
+        let top = scrolled - offset;
+        let take = (to + 1 - next).min(rows - (next - top));
+        out.extend(screen.rows(0, cols.get()).skip(next - top).take(take));
+        next += take;
     }
-    let lines = lines.into_iter().map(|l| l.into_iter().collect()).collect();
-    (lines, col)
+    screen.set_scrollback(0);
+    out
 }
 
-/// The rendered text ends with a new, empty prompt line.
-fn is_fresh_prompt(t: &str) -> bool {
-    t.contains('\n')
-        && t.rsplit('\n')
-            .next()
-            .is_some_and(|l| l.trim_end() == PROMPT.trim_end())
+/// What a wait looks at: the screen from the mark (see [`Pty`]) down to the cursor.
+#[derive(Debug)]
+struct View {
+    /// The rows from the mark to the cursor's row (the last one).
+    rows: Vec<String>,
+    /// The cursor's row up to the cursor: on an edit line, what was typed (without the grey
+    /// hint that may follow the cursor).
+    before_cursor: String,
 }
 
-/// The screen lines of already rendered text.
-fn screen_lines(text: &str) -> Vec<String> {
-    text.split('\n').map(str::to_string).collect()
+impl View {
+    /// The rows joined by `\n`.
+    fn text(&self) -> String {
+        self.rows.join("\n")
+    }
+
+    /// The row of the cursor: the line being edited, or the one being printed.
+    fn cursor_row(&self) -> &str {
+        self.rows.last().map(String::as_str).unwrap_or("")
+    }
+
+    /// The rows above the cursor's row: lines already finished.
+    fn finished_rows(&self) -> &[String] {
+        &self.rows[..self.rows.len().saturating_sub(1)]
+    }
+
+    /// The cursor's row is an empty prompt, below the mark.
+    fn is_fresh_prompt(&self) -> bool {
+        self.rows.len() > 1 && self.cursor_row().trim_end() == PROMPT.trim_end()
+    }
 }
 
-/// A program running on a pty, with everything it printed so far.
+/// A program running on a pty, with the terminal screen it drew so far.
 struct Pty {
     session: Session<UnixProcess, PtyStream>,
+    /// The emulated terminal: every byte read from the pty is fed to it.
+    screen: vt100::Parser,
+    /// Every byte read from the pty (for failure messages).
     raw: Vec<u8>,
-    /// Byte offset in `raw` where the next wait starts looking.
+    /// The screen row where the next wait starts looking, numbered as in [`screen_rows`].
     mark: usize,
     /// Keys were sent since the last successful wait (a prompt on screen may be stale).
     sent: bool,
@@ -127,6 +109,7 @@ struct Pty {
 }
 
 impl Pty {
+    #[track_caller]
     fn spawn_cmd(mut cmd: Command, home: tempfile::TempDir) -> Pty {
         cmd.env("NO_COLOR", "1")
             .env("TERM", "xterm")
@@ -136,13 +119,13 @@ impl Pty {
             .env("SYSTEMD_COLORS", "0")
             .env("SYSTEMD_PAGER", "");
         let mut session = Session::spawn(cmd).expect("spawn on a pty");
-        // Wide enough that no test line wraps.
         session
             .get_process_mut()
-            .set_window_size(250, 50)
+            .set_window_size(COLS, ROWS)
             .expect("set the window size");
         Pty {
             session,
+            screen: new_screen(),
             raw: Vec::new(),
             mark: 0,
             sent: false,
@@ -151,6 +134,7 @@ impl Pty {
     }
 
     /// The shell on the shared test bus, waiting at its first prompt.
+    #[track_caller]
     fn shell() -> Pty {
         let home = tempfile::Builder::new()
             .prefix("rustemd-pty-")
@@ -163,6 +147,7 @@ impl Pty {
         p
     }
 
+    #[track_caller]
     fn send(&mut self, s: &str) {
         self.session
             .write_all(s.as_bytes())
@@ -172,106 +157,129 @@ impl Pty {
     }
 
     /// Type a line and press Enter.
+    #[track_caller]
     fn line(&mut self, s: &str) {
         self.send(s);
         self.send("\r");
     }
 
-    /// Read whatever is available now; false once the program is gone (EOF or EIO).
+    /// Read whatever is available now into the screen; false once the program is gone (EOF or
+    /// EIO).
+    #[track_caller]
     fn pump(&mut self) -> bool {
         let mut buf = [0u8; 8192];
-        loop {
+        let alive = loop {
             match self.session.try_read(&mut buf) {
-                Ok(0) => return false,
-                Ok(n) => self.raw.extend_from_slice(&buf[..n]),
-                Err(e) if e.kind() == std::io::ErrorKind::WouldBlock => return true,
+                Ok(0) => break false,
+                Ok(n) => {
+                    self.screen.process(&buf[..n]);
+                    self.raw.extend_from_slice(&buf[..n]);
+                }
+                Err(e) if e.kind() == std::io::ErrorKind::WouldBlock => break true,
                 Err(e) if e.kind() == std::io::ErrorKind::Interrupted => continue,
-                Err(_) => return false,
+                Err(_) => break false,
             }
-        }
+        };
+        assert!(
+            self.screen.screen().scrollback_len() < SCROLLBACK,
+            "more output than the emulated screen keeps ({SCROLLBACK} rows)"
+        );
+        alive
     }
 
-    /// Everything since the mark, rendered (escapes applied or dropped), lines joined by `\n`.
-    fn since_mark(&self) -> String {
-        render(&self.raw[self.mark..]).join("\n")
+    /// The screen from the mark down to the cursor; the cursor's absolute row.
+    fn view(&mut self) -> (View, usize) {
+        let screen = self.screen.screen_mut();
+        let (row, col) = screen.cursor_position();
+        let before_cursor = screen.contents_between(row, 0, row, col);
+        let cursor = screen.scrollback_len() + usize::from(row);
+        let rows = screen_rows(screen, self.mark.min(cursor), cursor);
+        (
+            View {
+                rows,
+                before_cursor,
+            },
+            cursor,
+        )
     }
 
-    /// Wait (at most `limit`) until `pred` holds on the stripped output since the mark; then
-    /// move the mark to the end of what was read. Panics with the output on timeout.
-    fn wait_until(&mut self, what: &str, limit: Duration, pred: impl Fn(&str) -> bool) -> String {
-        self.wait_until_at(what, limit, |t, _| pred(t))
+    /// Everything since the mark, as on screen, rows joined by `\n`.
+    fn since_mark(&mut self) -> String {
+        self.view().0.text()
     }
 
-    /// Like [`Pty::wait_until`]; the predicate also gets the cursor column on the last line.
-    fn wait_until_at(
-        &mut self,
-        what: &str,
-        limit: Duration,
-        pred: impl Fn(&str, usize) -> bool,
-    ) -> String {
+    /// Wait (at most `limit`) until `pred` holds on the screen since the mark; then move the
+    /// mark to the cursor's row (the line being edited stays in view for the next wait). Panics
+    /// with the screen on timeout.
+    #[track_caller]
+    fn wait_until(&mut self, what: &str, limit: Duration, pred: impl Fn(&View) -> bool) -> View {
         let deadline = Instant::now() + limit;
         loop {
             let alive = self.pump();
-            let (lines, col) = render_with_cursor(&self.raw[self.mark..]);
-            let text = lines.join("\n");
-            if pred(&text, col) {
+            let (view, cursor) = self.view();
+            if pred(&view) {
                 self.sent = false;
-                // Keep the line being edited in view: the next wait starts at its beginning.
-                if let Some(nl) = self.raw[self.mark..].iter().rposition(|&b| b == b'\n') {
-                    self.mark += nl + 1;
-                }
-                return text;
+                self.mark = cursor;
+                return view;
             }
             if !alive || Instant::now() >= deadline {
+                let tail = &self.raw[self.raw.len().saturating_sub(2000)..];
                 panic!(
                     "timed out after {limit:?} waiting for {what} (process alive: {alive})\n\
-                     --- output since the last match (rendered) ---\n{text}\n---"
+                     --- screen since the last match ---\n{}\n\
+                     --- cursor row up to the cursor: {:?}\n\
+                     --- whole screen ---\n{}\n\
+                     --- last bytes read ---\n{:?}\n---",
+                    view.text(),
+                    view.before_cursor,
+                    self.screen.screen().contents(),
+                    String::from_utf8_lossy(tail)
                 );
             }
             std::thread::sleep(Duration::from_millis(10));
         }
     }
 
-    /// Wait until `needle` appears in the stripped output.
-    fn expect_text(&mut self, needle: &str) -> String {
-        self.wait_until(&format!("{needle:?}"), WAIT, |t| t.contains(needle))
+    /// Wait until `needle` appears on the screen since the mark.
+    #[track_caller]
+    fn expect_text(&mut self, needle: &str) -> View {
+        self.wait_until(&format!("{needle:?}"), WAIT, |v| v.text().contains(needle))
     }
 
-    /// Wait until one whole output line (after the mark) is exactly `line` (trimmed).
-    fn expect_line(&mut self, line: &str) -> String {
-        self.wait_until(&format!("the line {line:?}"), WAIT, |t| {
-            // Only complete lines count (the last piece may still be growing).
-            let lines = screen_lines(t);
-            lines[..lines.len() - 1].iter().any(|l| l.trim() == line)
+    /// Wait until one finished row (after the mark) is exactly `line` (trimmed).
+    #[track_caller]
+    fn expect_line(&mut self, line: &str) -> View {
+        self.wait_until(&format!("the line {line:?}"), WAIT, |v| {
+            // Only finished rows count (the cursor's row may still be growing).
+            v.finished_rows().iter().any(|l| l.trim() == line)
         })
     }
 
-    /// Wait until the line being edited (the last screen line) starts with the prompt and then
-    /// `input` as a whole word (a grey hint may follow after whitespace).
-    fn expect_input(&mut self, input: &str) -> String {
+    /// Wait until the line being edited (the cursor's row) holds, up to the cursor, the prompt
+    /// and then `input` (a grey hint may follow the cursor).
+    #[track_caller]
+    fn expect_input(&mut self, input: &str) -> View {
         let want = format!("{PROMPT}{input}");
-        self.wait_until_at(&format!("the edit line {want:?}"), WAIT, |t, col| {
-            // What was typed ends at the cursor; a grey hint may follow it.
-            let cur = t.rsplit('\n').next().unwrap_or("");
-            cur.chars().take(col).collect::<String>() == want
+        self.wait_until(&format!("the edit line {want:?}"), WAIT, |v| {
+            v.before_cursor == want
         })
     }
 
-    /// Wait for a fresh prompt (on a new line since the mark) with an empty edit line.
-    fn expect_prompt(&mut self) -> String {
+    /// Wait for a fresh prompt (on a new row since the mark) with an empty edit line.
+    #[track_caller]
+    fn expect_prompt(&mut self) -> View {
         let sent = self.sent;
-        self.wait_until("a fresh empty prompt", WAIT, |t| {
+        self.wait_until("a fresh empty prompt", WAIT, |v| {
             if sent {
-                is_fresh_prompt(t)
+                v.is_fresh_prompt()
             } else {
-                t.rsplit('\n')
-                    .next()
-                    .is_some_and(|l| l.trim_end() == PROMPT.trim_end())
+                v.cursor_row().trim_end() == PROMPT.trim_end()
             }
         })
     }
 
     /// `1+1` prints `2`: the shell is alive and evaluating.
+    #[track_caller]
     fn assert_alive(&mut self) {
         self.expect_prompt();
         self.line("1+1");
@@ -280,15 +288,17 @@ impl Pty {
     }
 
     /// Ctrl-D at an empty prompt; the shell must exit within the limit.
+    #[track_caller]
     fn exit_with_ctrl_d(&mut self) {
         self.send(CTRL_D);
         let deadline = Instant::now() + WAIT;
         while self.pump() {
-            assert!(
-                Instant::now() < deadline,
-                "the shell did not exit after Ctrl-D:\n{}",
-                self.since_mark()
-            );
+            if Instant::now() >= deadline {
+                panic!(
+                    "the shell did not exit after Ctrl-D:\n{}",
+                    self.since_mark()
+                );
+            }
             std::thread::sleep(Duration::from_millis(10));
         }
     }
@@ -311,13 +321,13 @@ fn pty_tab_completes_attribute_chain() {
     p.expect_input("x.Test1.Count");
     p.send("\r");
     // Count is a u32 that other tests may have changed: any number will do.
-    let out = p.wait_until("the value of Count", WAIT, |t| {
-        let lines = screen_lines(t);
-        lines[..lines.len() - 1]
+    let out = p.wait_until("the value of Count", WAIT, |v| {
+        v.finished_rows()
             .iter()
             .skip(1)
             .any(|l| !l.trim().is_empty() && l.trim().chars().all(|c| c.is_ascii_digit()))
     });
+    let out = out.text();
     assert!(!out.contains("error:"), "reading Count failed:\n{out}");
     p.exit_with_ctrl_d();
 }
@@ -338,11 +348,11 @@ fn pty_tab_completes_path_and_member() {
     let mut p = Pty::shell();
     p.send(&format!("introspect {TEST_NAME} {TEST_PATH}/ch"));
     p.send(TAB);
-    let text = p.wait_until("the path completed to .../child", WAIT, |t| {
-        let lines = screen_lines(t);
-        let cur = lines.last().map(String::as_str).unwrap_or("");
-        cur.contains(&format!("{TEST_PATH}/child"))
-    });
+    let text = p
+        .wait_until("the path completed to .../child", WAIT, |v| {
+            v.cursor_row().contains(&format!("{TEST_PATH}/child"))
+        })
+        .text();
     assert!(
         !text.contains("/chi\n"),
         "unexpected partial completion:\n{text}"
@@ -358,14 +368,15 @@ fn pty_tab_completes_path_and_member() {
     std::thread::sleep(Duration::from_millis(300));
     p.send(TAB);
     let want = ["EchoDict", "EchoStructs", "EchoVariant"];
-    let shown = p.wait_until("the Echo* candidates", WAIT, |t| {
-        // Either all three are listed, or the line cycles to one of them.
-        want.iter().all(|w| t.contains(w)) || {
-            let lines = screen_lines(t);
-            let cur = lines.last().map(String::as_str).unwrap_or("");
-            want.iter().any(|w| cur.contains(&format!(" {w}")))
-        }
-    });
+    let shown = p
+        .wait_until("the Echo* candidates", WAIT, |v| {
+            // Either all three are listed, or the line cycles to one of them.
+            want.iter().all(|w| v.text().contains(w))
+                || want
+                    .iter()
+                    .any(|w| v.cursor_row().contains(&format!(" {w}")))
+        })
+        .text();
     assert!(!shown.contains("EchoNope"), "{shown}");
     p.send(CTRL_C);
     p.assert_alive();
@@ -381,11 +392,12 @@ fn pty_hint_shows_member_signature() {
     p.send(TAB);
     p.expect_input("x.Test1");
     p.send(".Count");
-    let text = p.wait_until("a hint with the property type", WAIT, |t| {
-        let lines = screen_lines(t);
-        let cur = lines.last().map(String::as_str).unwrap_or("");
-        cur.starts_with(&format!("{PROMPT}x.Test1.Count")) && cur.contains("u property")
-    });
+    let text = p
+        .wait_until("a hint with the property type", WAIT, |v| {
+            let cur = v.cursor_row();
+            cur.starts_with(&format!("{PROMPT}x.Test1.Count")) && cur.contains("u property")
+        })
+        .text();
     assert!(!text.contains("error:"), "{text}");
     p.send(CTRL_C);
     p.assert_alive();
@@ -397,11 +409,10 @@ fn pty_hint_shows_member_signature() {
 fn pty_typeahead_after_enter_is_not_lost() {
     let mut p = Pty::shell();
     p.send("3+3\r4+4\r5+5\r");
-    p.wait_until("the results 6, 8 and 10", WAIT, |t| {
-        let lines = screen_lines(t);
+    p.wait_until("the results 6, 8 and 10", WAIT, |v| {
         ["6", "8", "10"]
             .iter()
-            .all(|w| lines.iter().any(|l| l.trim() == *w))
+            .all(|w| v.rows.iter().any(|l| l.trim() == *w))
     });
     p.exit_with_ctrl_d();
 }
@@ -428,9 +439,11 @@ fn pty_ctrl_c_cancels_slow_call() {
     std::thread::sleep(Duration::from_millis(300));
     let start = Instant::now();
     p.send(CTRL_C);
-    let out = p.wait_until("'interrupted' and the prompt", WAIT, |t| {
-        t.contains("interrupted") && is_fresh_prompt(t)
-    });
+    let out = p
+        .wait_until("'interrupted' and the prompt", WAIT, |v| {
+            v.text().contains("interrupted") && v.is_fresh_prompt()
+        })
+        .text();
     let took = start.elapsed();
     assert!(
         took < Duration::from_secs(5),
@@ -452,7 +465,7 @@ fn pty_slow_peer_cannot_freeze_tab() {
     p.send(TAB);
     // Queued while the completer runs; the fresh prompt proves the editor came back.
     p.send(CTRL_C);
-    p.wait_until("a fresh prompt after TAB", WAIT, is_fresh_prompt);
+    p.wait_until("a fresh prompt after TAB", WAIT, View::is_fresh_prompt);
     let took = start.elapsed();
     p.assert_alive();
     assert!(
@@ -469,7 +482,7 @@ fn pty_slow_peer_cannot_freeze_tab() {
     let start = Instant::now();
     p.send(TAB);
     p.send(CTRL_C);
-    p.wait_until("a fresh prompt after TAB", WAIT, is_fresh_prompt);
+    p.wait_until("a fresh prompt after TAB", WAIT, View::is_fresh_prompt);
     let took = start.elapsed();
     p.assert_alive();
     assert!(
@@ -491,9 +504,11 @@ fn pty_bad_input_keeps_shell_going() {
             std::thread::sleep(Duration::from_millis(200));
             p.line(")");
         }
-        let out = p.wait_until(&format!("an error for {bad:?}"), WAIT, |t| {
-            t.contains("error:") && is_fresh_prompt(t)
-        });
+        let out = p
+            .wait_until(&format!("an error for {bad:?}"), WAIT, |v| {
+                v.text().contains("error:") && v.is_fresh_prompt()
+            })
+            .text();
         assert!(!out.contains("panicked"), "{bad:?} panicked:\n{out}");
     }
     p.assert_alive();
@@ -514,7 +529,8 @@ fn pty_terminal_restored_and_history_private() {
         .prefix("rustemd-pty-")
         .tempdir()
         .expect("tempdir");
-    let mut cmd = Command::new("bash");
+    tools::require("stty", "coreutils");
+    let mut cmd = Command::new(tools::require("bash", "bash"));
     cmd.args(["--norc", "--noprofile", "--noediting"])
         .env("PS1", "BASH$ ")
         .env("PATH", std::env::var_os("PATH").unwrap_or_default());
@@ -523,11 +539,8 @@ fn pty_terminal_restored_and_history_private() {
     // The pty starts with echo off (expectrl); start from a normal cooked terminal.
     p.line("stty sane; echo READY");
     // Echo is still off for this line, so READY lands right after the prompt.
-    p.wait_until("READY", WAIT, |t| {
-        let lines = screen_lines(t);
-        lines[..lines.len() - 1]
-            .iter()
-            .any(|l| l.ends_with("READY"))
+    p.wait_until("READY", WAIT, |v| {
+        v.finished_rows().iter().any(|l| l.ends_with("READY"))
     });
     p.expect_text("BASH$ ");
     p.line(&format!(
@@ -542,7 +555,7 @@ fn pty_terminal_restored_and_history_private() {
     p.expect_line("SHELL-EXIT=0");
     p.expect_text("BASH$ ");
     p.line("stty -a; echo STTY-DONE");
-    let out = p.expect_line("STTY-DONE");
+    let out = p.expect_line("STTY-DONE").text();
     let toks = stty_tokens(&out);
     for flag in ["icanon", "echo", "isig", "icrnl", "opost"] {
         assert!(
@@ -568,14 +581,43 @@ fn pty_terminal_restored_and_history_private() {
     p.line("exit");
 }
 
+/// The emulated screen applies what rustyline emits (cursor moves, erase to end of line) and
+/// keeps no colours, titles or modes in the text.
 #[test]
-fn render_applies_cursor_moves_and_drops_colours() {
+fn screen_applies_cursor_moves_and_drops_colours() {
+    let show = |raw: &[u8]| {
+        let mut p = new_screen();
+        p.process(raw);
+        let (row, col) = p.screen().cursor_position();
+        (screen_rows(p.screen_mut(), 0, usize::from(row)), col)
+    };
     assert_eq!(
-        render(b"\x1b[1;32mrustemd>\x1b[0m x\x1b[K\x1b]0;t\x07!"),
-        vec!["rustemd> x!"]
+        show(b"\x1b[1;32mrustemd>\x1b[0m x\x1b[K\x1b]0;t\x07!"),
+        (vec!["rustemd> x!".to_string()], 11)
     );
     assert_eq!(
-        render(b"a\r\n\r\x1b[Krustemd> call\r\x1b[13C\x1b[?2026l org\r\x1b[Krustemd> x.Test1  hint\r\x1b[16C"),
-        vec!["a", "rustemd> x.Test1  hint"]
+        show(b"a\r\n\r\x1b[Krustemd> call\r\x1b[13C\x1b[?2026l org\r\x1b[Krustemd> x.Test1  hint\r\x1b[16C"),
+        (vec!["a".to_string(), "rustemd> x.Test1  hint".to_string()], 16)
     );
+}
+
+/// Rows that scrolled off the top of the screen are still read, in order, from the mark on.
+#[test]
+fn screen_rows_reach_into_the_scrollback() {
+    let mut p = new_screen();
+    let total = usize::from(ROWS) * 3 + 7;
+    for i in 0..total {
+        p.process(format!("line {i}\r\n").as_bytes());
+    }
+    p.process(PROMPT.as_bytes());
+    let screen = p.screen_mut();
+    assert_eq!(screen.scrollback_len(), total + 1 - usize::from(ROWS));
+    let (row, col) = screen.cursor_position();
+    let cursor = screen.scrollback_len() + usize::from(row);
+    assert_eq!((cursor, usize::from(col)), (total, PROMPT.len()));
+    let mut want: Vec<String> = (3..total).map(|i| format!("line {i}")).collect();
+    want.push(PROMPT.to_string());
+    assert_eq!(screen_rows(screen, 3, cursor), want);
+    // Reading moved the view back: the live screen is in view again.
+    assert_eq!(screen.scrollback(), 0);
 }

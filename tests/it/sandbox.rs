@@ -130,6 +130,7 @@ fn transient_unit_runs_and_stops() {
 }
 
 /// Utime+stime of `pid` inside the sandbox, in clock ticks.
+#[track_caller]
 fn cpu_ticks(sb: &Sandbox, pid: &str) -> u64 {
     let stat = sb.exec_ok(&["cat", &format!("/proc/{pid}/stat")]);
     let after_comm = &stat[stat.rfind(')').expect("stat has (comm)") + 2..];

@@ -18,6 +18,7 @@ fn shell() -> Shell {
 /// Run one busctl verb in both tools; stdout and success must agree. Other tests write
 /// properties of the same service (Count, Invalidates), so a difference is retried twice
 /// before it counts: a formatting difference never goes away.
+#[track_caller]
 fn same_as_busctl(args: &[&str]) {
     let mut attempt = 0;
     let (theirs, ours) = loop {

@@ -34,6 +34,7 @@ fn shell() -> Shell {
     Shell::new().wrapped(&w)
 }
 
+#[track_caller]
 fn busctl_in_sandbox(args: &[&str]) -> std::process::Output {
     let mut v = vec!["env", "SYSTEMD_COLORS=0", "SYSTEMD_PAGER=", "busctl"];
     v.extend_from_slice(args);
@@ -85,6 +86,7 @@ fn mask_volatile(s: &str) -> String {
 /// Our output and busctl's for the same verb must agree. Systemd is live and other tests
 /// change it (a unit gets loaded and shows up in `Before=`), so a difference is retried a few
 /// times before it counts: a real formatting difference never goes away.
+#[track_caller]
 fn compare(args: &[&str]) {
     let mut attempt = 0;
     let (ours, t, theirs_ok) = loop {
@@ -114,6 +116,7 @@ fn compare(args: &[&str]) {
     );
 }
 
+#[track_caller]
 fn unit_path(name: &str) -> String {
     let out = Shell::new()
         .args(&[
@@ -270,6 +273,7 @@ fn a_job_is_introspected_like_busctl() {
     sb.exec(&["systemctl", "stop", "slowstart.service"]);
 }
 
+#[track_caller]
 fn run(src: &str) -> Run {
     let r = shell().input(src).run();
     r.no_panic();

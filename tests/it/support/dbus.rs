@@ -5,6 +5,8 @@
 //!   [`super::testservice`] already running on it.
 //! * [`busctl`] runs `/usr/bin/busctl --address=<shared bus>` with a time limit.
 //!
+//! A missing dbus-daemon or busctl fails the test that needs it, saying what to install.
+//!
 //! Every daemon gets `PR_SET_PDEATHSIG = SIGKILL`, so it dies with the test process even when the
 //! process is killed and no destructor runs. Because that signal follows the *thread* that
 //! forked, daemons are always forked from one long-lived spawner thread, never from a test's
@@ -20,8 +22,12 @@ use std::time::{Duration, Instant};
 
 /// Where busctl lives on the test machines.
 pub const BUSCTL: &str = "/usr/bin/busctl";
+/// The Debian package that brings busctl.
+pub const BUSCTL_PACKAGE: &str = "systemd";
 /// The daemon binary.
 pub const DBUS_DAEMON: &str = "dbus-daemon";
+/// The Debian package that brings the daemon.
+pub const DBUS_DAEMON_PACKAGE: &str = "dbus";
 /// How long the daemon may take to print its address.
 const START_TIMEOUT: Duration = Duration::from_secs(10);
 /// Default limit for one [`busctl`] run.
@@ -103,21 +109,28 @@ fn spawn_on_spawner(cmd: Command) -> std::io::Result<Child> {
 }
 
 impl PrivateBus {
-    /// Start a private bus owned by the caller. Panics (with the reason) if the daemon cannot
-    /// be started within 10 s.
+    /// Start a private bus owned by the caller. Panics (with the reason, and what to install
+    /// when dbus-daemon is missing) if the daemon cannot be started within 10 s.
+    #[track_caller]
     pub fn start() -> PrivateBus {
         Self::try_start().unwrap_or_else(|e| panic!("cannot start a private dbus-daemon: {e}"))
     }
 
     /// Like [`PrivateBus::start`], returning the error instead of panicking.
     pub fn try_start() -> std::io::Result<PrivateBus> {
+        let daemon = super::tools::find(DBUS_DAEMON).ok_or_else(|| {
+            std::io::Error::new(
+                std::io::ErrorKind::NotFound,
+                super::tools::missing(DBUS_DAEMON, DBUS_DAEMON_PACKAGE),
+            )
+        })?;
         let dir = tempfile::Builder::new().prefix("rustemd-bus-").tempdir()?;
         let socket_dir = dir.path().join("sock");
         std::fs::create_dir(&socket_dir)?;
         let config = dir.path().join("bus.conf");
         std::fs::write(&config, config_xml(&socket_dir))?;
 
-        let mut cmd = Command::new(DBUS_DAEMON);
+        let mut cmd = Command::new(daemon);
         cmd.arg(format!("--config-file={}", config.display()))
             .arg("--nofork")
             .arg("--nopidfile")
@@ -196,7 +209,7 @@ impl PrivateBus {
     }
 
     /// The process-wide bus with the test service (`org.rustemd.Test`, `org.rustemd.Odd`,
-    /// `org.rustemd.Gone`) running on it. Started on first use; never dropped (the daemon dies
+    /// `org.rustemd.Echo`, `org.rustemd.Gone`) running on it. Started on first use; never dropped (the daemon dies
     /// with the process through PDEATHSIG).
     pub fn shared() -> &'static PrivateBus {
         static SHARED: OnceLock<PrivateBus> = OnceLock::new();
@@ -219,6 +232,7 @@ impl Drop for PrivateBus {
 /// Run `cmd` with piped stdout/stderr, killing it after `timeout`. Never hangs. A killed run
 /// returns the output collected so far with a non-success status (signal 9).
 /// Set stdin on `cmd` before calling (it is not touched here).
+#[track_caller]
 pub fn run_with_timeout(mut cmd: Command, timeout: Duration) -> Output {
     cmd.stdout(Stdio::piped()).stderr(Stdio::piped());
     let mut child = cmd
@@ -255,9 +269,17 @@ pub fn run_with_timeout(mut cmd: Command, timeout: Duration) -> Output {
 }
 
 /// A `busctl --address=<shared bus>` command (not yet run), with colours and pager off.
+#[track_caller]
 pub fn busctl_command(args: &[&str]) -> Command {
-    let mut cmd = Command::new(BUSCTL);
-    cmd.arg(format!("--address={}", PrivateBus::shared().address()))
+    busctl_command_at(PrivateBus::shared().address(), args)
+}
+
+/// A `busctl --address=ADDRESS` command (not yet run), with colours and pager off. Panics,
+/// saying what to install, when busctl is missing.
+#[track_caller]
+pub fn busctl_command_at(address: &str, args: &[&str]) -> Command {
+    let mut cmd = Command::new(super::tools::require(BUSCTL, BUSCTL_PACKAGE));
+    cmd.arg(format!("--address={address}"))
         .args(args)
         .env("SYSTEMD_COLORS", "0")
         .env("SYSTEMD_PAGER", "")
@@ -267,6 +289,7 @@ pub fn busctl_command(args: &[&str]) -> Command {
 }
 
 /// Run busctl against the shared bus (starting it if needed); bounded by [`BUSCTL_TIMEOUT`].
+#[track_caller]
 pub fn busctl(args: &[&str]) -> Output {
     run_with_timeout(busctl_command(args), BUSCTL_TIMEOUT)
 }

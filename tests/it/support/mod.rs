@@ -3,3 +3,4 @@ pub mod dbus;
 pub mod sandbox;
 pub mod shell;
 pub mod testservice;
+pub mod tools;

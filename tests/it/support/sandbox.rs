@@ -35,6 +35,7 @@ impl Sandbox {
 
     /// Boot a separate sandbox `name` (e.g. for tests that take one down). It is taken down
     /// by [`Sandbox::down`], on drop, or by its watcher when this process exits.
+    #[track_caller]
     pub fn boot(name: &str, workshop: bool) -> Sandbox {
         if !nix::unistd::Uid::effective().is_root() {
             panic!(
@@ -102,6 +103,7 @@ impl Sandbox {
     }
 
     /// Host PID of the sandbox's systemd-nspawn.
+    #[track_caller]
     pub fn nspawn_pid(&self) -> u32 {
         let f = self.state_dir().join("nspawn.pid");
         std::fs::read_to_string(&f)
@@ -113,6 +115,7 @@ impl Sandbox {
 
     /// Run `args` inside the sandbox (all its namespaces, via `scripts/sandbox exec`), with
     /// stdin from /dev/null; stdout, stderr and exit status come back as they are.
+    #[track_caller]
     pub fn exec(&self, args: &[&str]) -> Output {
         Command::new(script())
             .arg("exec")
@@ -125,6 +128,7 @@ impl Sandbox {
     }
 
     /// Like [`Sandbox::exec`], but panics unless the command succeeds; returns its stdout.
+    #[track_caller]
     pub fn exec_ok(&self, args: &[&str]) -> String {
         let out = self.exec(args);
         assert!(
@@ -139,6 +143,7 @@ impl Sandbox {
     }
 
     /// Take this sandbox down now (`scripts/sandbox down NAME`); returns that command's output.
+    #[track_caller]
     pub fn down(&self) -> Output {
         Command::new(script())
             .args(["down", "--quiet", &self.name])
@@ -166,6 +171,7 @@ pub fn script() -> PathBuf {
 }
 
 /// Run `scripts/sandbox ARGS`, panic on failure, return stdout.
+#[track_caller]
 pub fn run_script(args: &[&str]) -> String {
     let out = Command::new(script())
         .args(args)

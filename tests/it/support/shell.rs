@@ -36,22 +36,26 @@ impl Run {
         }
     }
 
+    #[track_caller]
     pub fn success(&self) -> &Self {
         assert_eq!(self.code, Some(0), "shell failed: {self:#?}");
         self
     }
 
+    #[track_caller]
     pub fn failure(&self) -> &Self {
         assert_ne!(self.code, Some(0), "shell should have failed: {self:#?}");
         assert!(self.code.is_some(), "shell was killed: {self:#?}");
         self
     }
 
+    #[track_caller]
     pub fn stdout_is(&self, want: &str) -> &Self {
         assert_eq!(self.stdout, want, "stdout differs; stderr: {}", self.stderr);
         self
     }
 
+    #[track_caller]
     pub fn stdout_has(&self, want: &str) -> &Self {
         assert!(
             self.stdout.contains(want),
@@ -62,6 +66,7 @@ impl Run {
         self
     }
 
+    #[track_caller]
     pub fn stderr_has(&self, want: &str) -> &Self {
         assert!(
             self.stderr.contains(want),
@@ -72,6 +77,7 @@ impl Run {
         self
     }
 
+    #[track_caller]
     pub fn no_panic(&self) -> &Self {
         assert!(
             !self.stderr.contains("panicked") && !self.stderr.contains("RUST_BACKTRACE"),
@@ -133,6 +139,7 @@ impl Shell {
         self
     }
 
+    #[track_caller]
     pub fn run(self) -> Run {
         let mut cmd = if self.wrap.is_empty() {
             Command::new(BIN)

@@ -12,6 +12,11 @@
 //!   `/empty` `<node/>`, `/weird` unusual-but-valid XML; `Properties.GetAll` on those paths
 //!   returns an empty `a{sv}`, other methods get `org.freedesktop.DBus.Error.UnknownMethod`; any other path (`/` included)
 //!   `org.freedesktop.DBus.Error.UnknownObject`.
+//! * `org.rustemd.Echo` (raw message loop, no object server): `Echo` (on any path and
+//!   interface) replies with exactly the body it received — the same signature as the request's
+//!   header spells it, the same bytes, the same order, the same file descriptors — so a client's
+//!   printout of the reply shows exactly what it sent. `Introspect` describes `Echo` at
+//!   [`ECHO_PATH`]; other methods get `org.freedesktop.DBus.Error.UnknownMethod`.
 //! * `org.rustemd.Gone`: `/org/rustemd/Gone` with `org.rustemd.Child1` (`Id` = "gone"), until
 //!   [`drop_gone_peer`] closes its connection; afterwards calls to it fail with
 //!   `org.freedesktop.DBus.Error.ServiceUnknown` (as does any name nobody owns).
@@ -38,6 +43,9 @@ pub const CHILD_A: &str = "/org/rustemd/Test/child/a";
 pub const CHILD_B: &str = "/org/rustemd/Test/child/b";
 pub const ODD_NAME: &str = "org.rustemd.Odd";
 pub const GONE_NAME: &str = "org.rustemd.Gone";
+pub const ECHO_NAME: &str = "org.rustemd.Echo";
+pub const ECHO_PATH: &str = "/org/rustemd/Echo";
+pub const ECHO_IFACE: &str = "org.rustemd.Echo1";
 pub const GONE_PATH: &str = "/org/rustemd/Gone";
 /// The error name of `Fail`.
 pub const FAILED_ERROR: &str = "org.rustemd.Test.Error.Failed";
@@ -506,6 +514,150 @@ async fn run_odd(address: String) -> zbus::Result<Connection> {
 }
 
 // ---------------------------------------------------------------------------------------------
+// org.rustemd.Echo: replies with the request's own body.
+
+/// Reply of `Introspect` on `org.rustemd.Echo` (`Echo` takes and returns any signature, which
+/// introspection cannot say).
+pub const ECHO_XML: &str = r#"<node>
+  <interface name="org.rustemd.Echo1">
+    <method name="Echo"/>
+  </interface>
+</node>"#;
+
+/// The body signature exactly as the header of the raw message `msg` spells it (`""` when the
+/// header has none). zbus's parsed `Signature` cannot tell a single struct argument `(su)` from
+/// two arguments `su`, so the header is read here.
+pub fn raw_body_signature(msg: &[u8]) -> Option<String> {
+    let big = match msg.first()? {
+        b'l' => false,
+        b'B' => true,
+        _ => return None,
+    };
+    let u32_at = |pos: usize| -> Option<usize> {
+        let b: [u8; 4] = msg.get(pos..pos + 4)?.try_into().ok()?;
+        let v = if big {
+            u32::from_be_bytes(b)
+        } else {
+            u32::from_le_bytes(b)
+        };
+        usize::try_from(v).ok()
+    };
+    // Fixed part: endianness, type, flags, version, body length, serial; then the fields,
+    // `a(yv)`: array length at 12, elements (8-aligned structs) from 16.
+    let end = 16 + u32_at(12)?;
+    let mut pos = 16;
+    while pos < end {
+        pos = pos.next_multiple_of(8);
+        let code = *msg.get(pos)?;
+        let sig_len = usize::from(*msg.get(pos + 1)?);
+        let value_sig = msg.get(pos + 2..pos + 2 + sig_len)?;
+        pos += 2 + sig_len + 1;
+        match value_sig {
+            b"g" => {
+                let len = usize::from(*msg.get(pos)?);
+                let text = msg.get(pos + 1..pos + 1 + len)?;
+                if code == 8 {
+                    return String::from_utf8(text.to_vec()).ok();
+                }
+                pos += 1 + len + 1;
+            }
+            b"s" | b"o" => {
+                pos = pos.next_multiple_of(4);
+                pos += 4 + u32_at(pos)? + 1;
+            }
+            b"u" => pos = pos.next_multiple_of(4) + 4,
+            _ => return None,
+        }
+    }
+    Some(String::new())
+}
+
+/// The reply to an `Echo` call: the call's body, byte for byte, under the same signature.
+fn echo_reply(msg: &zbus::Message) -> zbus::Result<zbus::Message> {
+    let hdr = msg.header();
+    let sig = raw_body_signature(msg.data().bytes())
+        .ok_or_else(|| zbus::Error::Failure("unreadable message header".into()))?;
+    // zbus writes a body signature without the parentheses of its outer structure: wrapped in
+    // one, `(su)` is written as `(su)` and `su` as `su`.
+    let signature = if sig.is_empty() {
+        Signature::Unit
+    } else {
+        Signature::try_from(format!("({sig})").as_str())?
+    };
+    let body = msg.body();
+    let data = body.data();
+    let fds = data
+        .fds()
+        .iter()
+        .map(|fd| {
+            use std::os::fd::AsFd;
+            fd.as_fd()
+                .try_clone_to_owned()
+                .map(zbus::OwnedFd::from)
+                .map_err(zbus::Error::from)
+        })
+        .collect::<zbus::Result<Vec<_>>>()?;
+    // SAFETY: `data.bytes()` is the body of a message the bus delivered (and zbus checked), laid
+    // out for exactly the signature `sig` read from that message's header, with the byte order
+    // of that message; `method_return` takes over that byte order, and both bodies start at an
+    // 8-aligned offset, so every value keeps its alignment. `h` values index into the message's
+    // fds, which travel with the reply in the same order (duplicated).
+    unsafe { zbus::Message::method_return(&hdr).build_raw_body(data.bytes(), signature, fds) }
+}
+
+async fn echo_handle(conn: Connection, msg: zbus::Message) {
+    let hdr = msg.header();
+    let iface = hdr.interface().map(|i| i.as_str().to_owned());
+    let member = hdr.member().map(|m| m.as_str()).unwrap_or_default();
+    let res = match (iface.as_deref(), member) {
+        (None | Some(ECHO_IFACE), "Echo") => match echo_reply(&msg) {
+            Ok(reply) => conn.send(&reply).await,
+            Err(e) => {
+                conn.reply_error(
+                    &hdr,
+                    "org.freedesktop.DBus.Error.Failed",
+                    &format!("cannot echo: {e}"),
+                )
+                .await
+            }
+        },
+        (None | Some("org.freedesktop.DBus.Introspectable"), "Introspect") => {
+            conn.reply(&hdr, &ECHO_XML).await
+        }
+        _ => {
+            conn.reply_error(
+                &hdr,
+                "org.freedesktop.DBus.Error.UnknownMethod",
+                &format!(
+                    "Unknown method {member} or interface {}.",
+                    iface.as_deref().unwrap_or("(none)")
+                ),
+            )
+            .await
+        }
+    };
+    // A failed reply (the caller went away) is not the service's problem.
+    let _ = res;
+}
+
+async fn run_echo(address: &str) -> zbus::Result<Connection> {
+    let conn = connection::Builder::address(address).build().await?;
+    let mut stream = MessageStream::from(&conn);
+    let loop_conn = conn.clone();
+    tokio::spawn(async move {
+        while let Some(msg) = stream.next().await {
+            let Ok(msg) = msg else { continue };
+            if msg.message_type() != zbus::message::Type::MethodCall {
+                continue;
+            }
+            tokio::spawn(echo_handle(loop_conn.clone(), msg));
+        }
+    });
+    conn.request_name(ECHO_NAME).await?;
+    Ok(conn)
+}
+
+// ---------------------------------------------------------------------------------------------
 // Start-up and the runtime.
 
 struct Service {
@@ -525,12 +677,13 @@ async fn setup(address: &str) -> zbus::Result<(Vec<Connection>, Connection)> {
         .build()
         .await?;
     let odd = run_odd(address.to_string()).await?;
+    let echo = run_echo(address).await?;
     let gone = connection::Builder::address(address)
         .serve_at(GONE_PATH, Child { id: "gone".into() })
         .name(GONE_NAME)
         .build()
         .await?;
-    Ok((vec![test, odd], gone))
+    Ok((vec![test, odd, echo], gone))
 }
 
 /// Start the service on the bus at `address` (once per process; later calls are no-ops).
@@ -621,6 +774,7 @@ pub struct TransientPeer {
 
 impl TransientPeer {
     /// Start the peer; waits at most 10 s. Panics on failure.
+    #[track_caller]
     pub fn start(name: &str) -> TransientPeer {
         let svc = service();
         let (tx, rx) = mpsc::channel();

@@ -242,4 +242,62 @@ mod tests {
         assert_eq!(format_reply(&[empty, Data::I16(-1)]), "ayn 0 -1\n");
         assert_eq!(format_values(&[Data::Double(0.5)]), "0.5");
     }
+
+    fn msg() -> zbus::message::Builder<'static> {
+        zbus::Message::method_call("/org/x", "M")
+    }
+
+    /// The signature and busctl's text of what we decode from `m`.
+    fn ours(m: &zbus::Message) -> (String, String) {
+        let (sigs, values) = crate::bus::wire::decode_message(m).unwrap();
+        (sig_list_string(&sigs), format_values(&values))
+    }
+
+    #[test]
+    fn zbus_encoded_bodies_print_like_busctl() {
+        use zbus::Variant;
+        let check = |m: zbus::Message, sig: &str, text: &str| {
+            assert_eq!(ours(&m), (sig.to_owned(), text.to_owned()));
+        };
+        let mut map: std::collections::HashMap<&str, Variant<'_>> =
+            std::collections::HashMap::new();
+        map.insert("k", Variant::new(7u32));
+        check(msg().build(&(map,)).unwrap(), "a{sv}", "1 \"k\" u 7");
+        let v: Vec<(&str, Vec<&str>, bool)> =
+            vec![("a", vec!["b", "c"], true), ("d", vec![], false)];
+        check(
+            msg().build(&(v,)).unwrap(),
+            "a(sasb)",
+            "2 \"a\" 2 \"b\" \"c\" true \"d\" 0 false",
+        );
+        let nested = (5i32, ("s", (vec![1u8, 2],)));
+        check(
+            msg().build(&(nested,)).unwrap(),
+            "(i(s(ay)))",
+            "5 \"s\" 2 1 2",
+        );
+        check(msg().build(&(Vec::<u8>::new(),)).unwrap(), "ay", "0");
+        check(
+            msg().build(&(Variant::new("hi"),)).unwrap(),
+            "v",
+            "s \"hi\"",
+        );
+        let ints = (1u8, -2i16, 3u16, -4i32, 5u32, -6i64, 7u64, 0.5f64, true);
+        check(
+            msg().build(&ints).unwrap(),
+            "ynqiuxtdb",
+            "1 -2 3 -4 5 -6 7 0.5 true",
+        );
+        check(msg().build(&()).unwrap(), "", "");
+        // Big-endian messages decode the same.
+        let be = msg().endian(zbus::wire::Endian::Big).build(&ints).unwrap();
+        check(be, "ynqiuxtdb", "1 -2 3 -4 5 -6 7 0.5 true");
+        let mut m2: std::collections::HashMap<&str, Variant<'_>> = std::collections::HashMap::new();
+        m2.insert("x", Variant::new(vec!["p", "q"]));
+        let be = msg()
+            .endian(zbus::wire::Endian::Big)
+            .build(&(m2, "tail"))
+            .unwrap();
+        check(be, "a{sv}s", "1 \"x\" as 2 \"p\" \"q\" \"tail\"");
+    }
 }

@@ -182,6 +182,9 @@ pub fn main() -> i32 {
 }
 
 fn run(mut opts: Options) -> i32 {
+    if let Mode::Complete(words) = &opts.mode {
+        return complete::run(words);
+    }
     // A one-shot verb's own line may carry session options too (`rustemd-shell call --user …`).
     let mut verb = None;
     if let Mode::Verb(name, words) = &opts.mode {
@@ -241,7 +244,7 @@ fn run(mut opts: Options) -> i32 {
             };
             run_verb(&mut it, cmd, &inv, &opts)
         }
-        Mode::Complete(words) => complete::run(session, &it, &words),
+        Mode::Complete(words) => complete::run(&words),
         Mode::Auto if std::io::stdin().is_terminal() => {
             session.warm_up();
             crate::repl::run_interactive(session.clone(), &mut it)

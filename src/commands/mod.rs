@@ -205,8 +205,10 @@ pub fn visible(origin: Origin) -> impl Iterator<Item = &'static Command> {
 pub struct Registry;
 
 impl Commands for Registry {
+    /// Every declared command starts a command line, also those of the program only, so
+    /// typing one at the prompt says where it runs.
     fn is_command(&self, word: &str) -> bool {
-        word == BUSCTL || visible(Origin::Prompt).any(|c| c.name == word)
+        word == BUSCTL || find(word).is_some()
     }
 
     fn run(&self, ctx: &mut Context<'_>, name: &str, words: &[String]) -> Result<Value, Error> {

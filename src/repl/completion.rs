@@ -83,6 +83,17 @@ impl Completer {
         let head = &line[..pos];
         let toks = lex(head, &|w| self.is_command(w));
         let stmt = statement_tokens(&toks);
+        // A command name with a dash being typed (`get-pr`) lexes as an expression.
+        if let Some(first) = stmt.first() {
+            let word = &head[first.span.start..];
+            if word.contains('-')
+                && word
+                    .bytes()
+                    .all(|b| b.is_ascii_alphanumeric() || matches!(b, b'-' | b'_'))
+            {
+                return (first.span.start, prefixed(self.command_names(), word));
+            }
+        }
         let (start, mut cands) = match stmt.first().map(|t| &t.kind) {
             Some(TokenKind::CommandName(_)) => self.complete_command(head, stmt),
             _ => self.complete_expr(head, stmt),

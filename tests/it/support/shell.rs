@@ -14,7 +14,7 @@ pub const BIN: &str = env!("CARGO_BIN_EXE_rustemd-shell");
 
 pub struct Shell {
     args: Vec<String>,
-    stdin: Option<String>,
+    stdin: Option<Vec<u8>>,
     timeout: Duration,
     wrap: Vec<String>,
     env: Vec<(String, String)>,
@@ -124,7 +124,13 @@ impl Shell {
     }
 
     pub fn input(mut self, s: &str) -> Shell {
-        self.stdin = Some(s.to_string());
+        self.stdin = Some(s.as_bytes().to_vec());
+        self
+    }
+
+    /// Raw bytes on stdin (e.g. invalid UTF-8).
+    pub fn input_bytes(mut self, b: &[u8]) -> Shell {
+        self.stdin = Some(b.to_vec());
         self
     }
 
@@ -157,7 +163,7 @@ impl Shell {
             Some(input) => {
                 // Feed stdin through a file: run_with_timeout owns the child.
                 let mut f = tempfile::NamedTempFile::new().expect("temp file");
-                f.write_all(input.as_bytes()).expect("write input");
+                f.write_all(&input).expect("write input");
                 let file = std::fs::File::open(f.path()).expect("reopen input");
                 cmd.stdin(Stdio::from(file));
                 Run::from(run_with_timeout(cmd, self.timeout))

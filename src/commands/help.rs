@@ -1,6 +1,6 @@
 //! `help`, generated from the command and builtin declarations.
 
-use crate::lang::builtins::BUILTINS;
+use crate::lang::builtins;
 use crate::lang::command::Context;
 use crate::lang::error::Error;
 use crate::lang::value::Value;
@@ -16,7 +16,7 @@ pub fn run(ctx: &mut Context<'_>, inv: &Invocation) -> Result<Value, Error> {
                 out.push_str(&format!("  {:<58} {}\n", c.usage(), c.summary));
             }
             out.push_str("\nFunctions (pystemd spellings work too, e.g. pystemd.systemd1.Unit):\n");
-            for b in BUILTINS.iter().filter(|b| !b.name.contains('.')) {
+            for b in builtins::all().filter(|b| !b.name.contains('.')) {
                 out.push_str(&format!("  {:<58} {}\n", b.usage(), b.help));
             }
             out.push_str(
@@ -29,7 +29,7 @@ pub fn run(ctx: &mut Context<'_>, inv: &Invocation) -> Result<Value, Error> {
         Some(name) => {
             if let Some(c) = find(name) {
                 out.push_str(&c.help_text());
-            } else if let Some(b) = BUILTINS.iter().find(|b| b.name == name) {
+            } else if let Some(b) = builtins::find(name) {
                 out.push_str(&format!("usage: {}\n{}\n", b.usage(), b.help));
             } else {
                 return Err(Error::new(format!(

@@ -48,7 +48,7 @@ impl Interp {
             for m in builtins::ROOT_MODULES {
                 v.insert(m.to_string(), Value::Module(m));
             }
-            for b in builtins::BUILTINS.iter().filter(|b| !b.name.contains('.')) {
+            for b in builtins::all().filter(|b| !b.name.contains('.')) {
                 v.insert(b.name.to_string(), Value::Builtin(b));
             }
             v.insert("_".into(), Value::None);

@@ -346,6 +346,12 @@ fn layers_call_downward_only() {
             "commands",
             &["commands", "lang", "busctl", "systemd", "bus", "term"],
         ),
+        (
+            "repl",
+            &[
+                "repl", "commands", "lang", "busctl", "systemd", "bus", "term",
+            ],
+        ),
     ];
     let mut wrong = Vec::new();
     for (layer, allowed) in rules {

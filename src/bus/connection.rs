@@ -16,10 +16,11 @@ use std::time::Duration;
 
 use futures_util::StreamExt;
 use tokio::sync::{OnceCell, oneshot};
-use zbus::message::Type as MsgType;
+use zbus::message::{Flags, Type as MsgType};
 use zbus::{Connection, Message, MessageStream};
 
 use crate::bus::data::Data;
+use crate::bus::signals::{MatchRule, Subscribers, Subscription};
 use crate::bus::wire;
 
 /// Which bus to talk to, as chosen on the command line.
@@ -64,6 +65,31 @@ pub enum CallError {
     Interrupted,
 }
 
+/// How one method call is sent (busctl's `--timeout`, `--expect-reply`, `--auto-start`,
+/// `--allow-interactive-authorization`).
+#[derive(Clone, Copy, Debug)]
+pub struct CallOptions {
+    /// `None`: the bus's own timeout. `Duration::MAX` waits for ever.
+    pub timeout: Option<Duration>,
+    /// `false`: send with NO_REPLY_EXPECTED and return at once with an empty reply.
+    pub expect_reply: bool,
+    /// `false`: NO_AUTO_START (do not activate the destination).
+    pub auto_start: bool,
+    /// ALLOW_INTERACTIVE_AUTH (polkit may ask someone).
+    pub interactive_auth: bool,
+}
+
+impl Default for CallOptions {
+    fn default() -> Self {
+        CallOptions {
+            timeout: None,
+            expect_reply: true,
+            auto_start: true,
+            interactive_auth: false,
+        }
+    }
+}
+
 /// A decoded method reply: the body's values, each knowing its type.
 #[derive(Clone, Debug, Default)]
 pub struct Reply {
@@ -75,6 +101,7 @@ type Waiters = Arc<Mutex<HashMap<u32, oneshot::Sender<Message>>>>;
 struct Live {
     conn: Connection,
     waiters: Waiters,
+    subscribers: Subscribers,
 }
 
 /// A lazily connected bus with a reply router.
@@ -147,14 +174,14 @@ impl Bus {
         member: &str,
         args: &[Data],
     ) -> Result<Reply, CallError> {
-        self.call_within(self.timeout, dest, path, iface, member, args)
+        self.call_with(&CallOptions::default(), dest, path, iface, member, args)
             .await
     }
 
-    /// [`Bus::call`] with its own time limit (`Duration::MAX` waits for ever).
-    pub async fn call_within(
+    /// [`Bus::call`] sent the way `opts` says.
+    pub async fn call_with(
         &self,
-        timeout: Duration,
+        opts: &CallOptions,
         dest: &str,
         path: &str,
         iface: Option<&str>,
@@ -163,6 +190,7 @@ impl Bus {
     ) -> Result<Reply, CallError> {
         let live = self.live().await?;
         check_names(dest, path, iface, member)?;
+        let timeout = opts.timeout.unwrap_or(self.timeout);
         let mut builder = Message::method_call(path, member).destination(dest);
         if let Some(i) = iface {
             builder = builder.interface(i);
@@ -170,8 +198,26 @@ impl Bus {
         if let Some(name) = live.conn.unique_name() {
             builder = builder.sender(name.clone());
         }
+        let mut flags = Flags::empty();
+        if !opts.expect_reply {
+            flags |= Flags::NO_REPLY_EXPECTED;
+        }
+        if !opts.auto_start {
+            flags |= Flags::NO_AUTO_START;
+        }
+        if opts.interactive_auth {
+            flags |= Flags::ALLOW_INTERACTIVE_AUTH;
+        }
+        builder = builder.with_flags(flags);
         let msg = wire::encode_to_message(builder, args)
             .map_err(|e| CallError::Invalid(format!("cannot build the call: {e}")))?;
+        if !opts.expect_reply {
+            live.conn
+                .send(&msg)
+                .await
+                .map_err(|e| CallError::Connection(format!("sending failed: {e}")))?;
+            return Ok(Reply::default());
+        }
         let serial = msg.primary_header().serial_num().get();
         let (tx, rx) = oneshot::channel();
         live.waiters.lock().unwrap().insert(serial, tx);
@@ -196,6 +242,56 @@ impl Bus {
             }
         };
         decode_reply(&reply)
+    }
+
+    /// Receive the signals `rule` matches until the [`Subscription`] is dropped: the bus
+    /// daemon is asked to route them (AddMatch) and our reader hands them over. A rule naming
+    /// a well-known sender is matched against its current owner.
+    pub async fn subscribe(&self, rule: MatchRule) -> Result<Subscription, CallError> {
+        let live = self.live().await?;
+        const DBUS: &str = "org.freedesktop.DBus";
+        let text = rule.to_string();
+        self.call(
+            DBUS,
+            "/org/freedesktop/DBus",
+            Some(DBUS),
+            "AddMatch",
+            &[Data::Str(text.clone())],
+        )
+        .await?;
+        let owner = match rule.sender.as_deref() {
+            Some(s) if !s.starts_with(':') && s != DBUS => self
+                .call(
+                    DBUS,
+                    "/org/freedesktop/DBus",
+                    Some(DBUS),
+                    "GetNameOwner",
+                    &[Data::Str(s.to_string())],
+                )
+                .await
+                .ok()
+                .and_then(|r| match r.values.into_iter().next() {
+                    Some(Data::Str(o)) => Some(o),
+                    _ => None,
+                }),
+            _ => None,
+        };
+        let conn = live.conn.clone();
+        let rt = tokio::runtime::Handle::current();
+        Ok(live.subscribers.add(rule, owner, move |text| {
+            // Dropped from synchronous code too: spawn on the runtime we came from. The daemon
+            // forgets the rule; no one waits for its answer.
+            rt.spawn(async move {
+                let msg = Message::method_call("/org/freedesktop/DBus", "RemoveMatch")
+                    .destination(DBUS)
+                    .interface(DBUS)
+                    .with_flags(Flags::NO_REPLY_EXPECTED)
+                    .build(&(text,));
+                if let Ok(msg) = msg {
+                    let _ = conn.send(&msg).await;
+                }
+            });
+        }))
     }
 }
 
@@ -240,13 +336,20 @@ async fn connect(target: &BusTarget) -> Result<Live, String> {
         .await
         .map_err(|e| format!("cannot connect to {}: {e}", target.describe()))?;
     let waiters: Waiters = Arc::new(Mutex::new(HashMap::new()));
+    let subscribers = Subscribers::default();
     let mut stream = MessageStream::from(&conn);
     let routed = waiters.clone();
+    let signals = subscribers.clone();
     tokio::spawn(async move {
         while let Some(item) = stream.next().await {
             let Ok(msg) = item else { continue };
-            if !matches!(msg.message_type(), MsgType::MethodReturn | MsgType::Error) {
-                continue;
+            match msg.message_type() {
+                MsgType::MethodReturn | MsgType::Error => {}
+                MsgType::Signal => {
+                    signals.dispatch(&msg);
+                    continue;
+                }
+                _ => continue,
             }
             let Some(serial) = msg.header().reply_serial().map(NonZeroU32::get) else {
                 continue;
@@ -256,8 +359,14 @@ async fn connect(target: &BusTarget) -> Result<Live, String> {
                 let _ = tx.send(msg);
             }
         }
-        // Connection gone: dropping the senders wakes every waiter with an error.
+        // Connection gone: dropping the senders wakes every waiter (and subscriber) with an
+        // error.
         routed.lock().unwrap().clear();
+        signals.clear();
     });
-    Ok(Live { conn, waiters })
+    Ok(Live {
+        conn,
+        waiters,
+        subscribers,
+    })
 }

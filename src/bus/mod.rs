@@ -17,4 +17,5 @@ pub mod names;
 pub mod path;
 pub mod session;
 pub mod sig;
+pub mod signals;
 pub mod wire;

@@ -19,10 +19,11 @@ mod manpage;
 mod set_property;
 pub mod spec;
 mod tree;
+mod wait;
 
 use std::time::Duration;
 
-use crate::bus::connection::{CallError, Reply};
+use crate::bus::connection::{CallError, CallOptions, Reply};
 use crate::bus::data::Data;
 use crate::lang::command::{Commands, Context};
 use crate::lang::error::Error;
@@ -130,6 +131,23 @@ pub static COMMANDS: &[Command] = &[
         scope: Scope::Everywhere,
         pager: false,
         run: call::run,
+    },
+    Command {
+        name: "wait",
+        args: &[
+            arg("SERVICE", Service, Optional),
+            arg("OBJECT", Path, One),
+            arg("INTERFACE", Interface, One),
+            arg("SIGNAL", Text, One),
+        ],
+        flags: &[&QUIET],
+        summary: "Wait for a signal and print its body, like busctl wait",
+        help: "Subscribes to SIGNAL of INTERFACE at OBJECT (sent by SERVICE, when given) and \
+               returns when it arrives, printing its body as call prints a reply; the values \
+               become `_`. --timeout bounds the wait; Ctrl-C ends it.",
+        scope: Scope::Everywhere,
+        pager: false,
+        run: wait::run,
     },
     Command {
         name: "help",
@@ -311,14 +329,18 @@ pub(crate) fn bus_call(
     args: &[Data],
 ) -> Result<Reply, CallError> {
     let s = ctx.session;
-    match timeout(inv).map_err(CallError::Invalid)? {
-        Some(t) => s.block_on(s.bus.call_within(t, dest, path, Some(iface), member, args)),
-        None => s.block_on(s.bus.call(dest, path, Some(iface), member, args)),
-    }
+    let opts = CallOptions {
+        timeout: timeout(inv).map_err(CallError::Invalid)?,
+        ..CallOptions::default()
+    };
+    s.block_on(
+        s.bus
+            .call_with(&opts, dest, path, Some(iface), member, args),
+    )
 }
 
 /// The `--timeout` of a command line (`infinity` waits for ever).
-fn timeout(inv: &Invocation) -> Result<Option<Duration>, String> {
+pub(crate) fn timeout(inv: &Invocation) -> Result<Option<Duration>, String> {
     match inv.value("timeout") {
         None => Ok(None),
         Some(v) => crate::systemd::time::parse_sec(v)
@@ -357,6 +379,7 @@ mod tests {
                 "introspect [OPTIONS] SERVICE PATH [INTERFACE]",
             ),
             ("help", "help [COMMAND]"),
+            ("wait", "wait [OPTIONS] [SERVICE] OBJECT INTERFACE SIGNAL"),
         ];
         for (name, want) in rows {
             assert_eq!(find(name).unwrap().usage(), want);

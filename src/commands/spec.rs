@@ -126,13 +126,23 @@ impl Command {
             s.push_str(" [OPTIONS]");
         }
         let mut open = 0;
-        for a in self.args {
+        for (i, a) in self.args.iter().enumerate() {
             s.push(' ');
             match a.count {
                 Count::One => s.push_str(a.name),
                 Count::OneOrMore => {
                     s.push_str(a.name);
                     s.push_str("...");
+                }
+                // `[SERVICE] OBJECT …`: an optional word before required ones closes at once.
+                Count::Optional
+                    if self.args[i + 1..]
+                        .iter()
+                        .any(|b| matches!(b.count, Count::One | Count::OneOrMore)) =>
+                {
+                    s.push('[');
+                    s.push_str(a.name);
+                    s.push(']');
                 }
                 Count::Optional => {
                     s.push('[');

@@ -7,5 +7,6 @@ mod dbus_service;
 mod pty;
 mod sandbox;
 mod shell_bus;
+mod signals;
 mod support;
 mod workshop;

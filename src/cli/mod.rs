@@ -260,7 +260,7 @@ fn parse_verb(
 ) -> Result<(&'static commands::Command, Invocation), String> {
     let (name, words) = if name == commands::BUSCTL {
         match words.split_first() {
-            Some((v, rest)) => (v.as_str(), rest),
+            Some((v, rest)) => (commands::busctl_verb(v), rest),
             None => ("list", words),
         }
     } else {

@@ -206,6 +206,18 @@ pub static COMMANDS: &[Command] = &[
 /// The prefix that makes a busctl line run as it is (`busctl introspect …`).
 pub const BUSCTL: &str = "busctl";
 
+/// busctl verbs whose command here has another name, because ours of the same name means
+/// something else (`status X` is a unit's status; `busctl status` is busctl's).
+const BUSCTL_VERBS: &[(&str, &str)] = &[];
+
+/// The command `busctl VERB` runs.
+pub fn busctl_verb(verb: &str) -> &str {
+    BUSCTL_VERBS
+        .iter()
+        .find(|(v, _)| *v == verb)
+        .map_or(verb, |(_, ours)| ours)
+}
+
 pub fn find(name: &str) -> Option<&'static Command> {
     COMMANDS.iter().find(|c| c.name == name)
 }
@@ -244,7 +256,7 @@ pub fn run(
     if name == BUSCTL {
         return match split_busctl(words) {
             None => run(ctx, "list", words, origin),
-            Some((verb, rest)) => run(ctx, &verb, &rest, origin),
+            Some((verb, rest)) => run(ctx, busctl_verb(&verb), &rest, origin),
         };
     }
     let Some(cmd) = find(name) else {

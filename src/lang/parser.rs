@@ -293,18 +293,14 @@ impl Parser<'_> {
 
     fn command(&mut self) -> StmtKind {
         let first = self.bump();
-        let TokenKind::CommandName(mut name) = first.kind else {
+        let TokenKind::CommandName(name) = first.kind else {
             unreachable!()
         };
-        let mut name_span = first.span;
-        if name == "busctl"
-            && let Some(TokenKind::CommandName(n)) = self.peek()
-        {
-            name = n.clone();
-            name_span = self.bump().span;
-        }
+        let name_span = first.span;
         let mut args = Vec::new();
-        while let Some(TokenKind::Word(w)) = self.peek() {
+        // `busctl VERB …`: the verb is the first word; the command runner resolves it (busctl's
+        // verbs may differ from ours of the same name).
+        while let Some(TokenKind::Word(w) | TokenKind::CommandName(w)) = self.peek() {
             let w = w.clone();
             args.push((w, self.bump().span));
         }
@@ -921,7 +917,7 @@ mod tests {
             // --- command lines ---
             (
                 "busctl call  org.freedesktop.systemd1 /org/freedesktop/systemd1/unit/myfirstservice_2eservice  org.freedesktop.DBus.Properties  Get ss org.freedesktop.systemd1.Service MainPID",
-                r#"(cmd call "org.freedesktop.systemd1" "/org/freedesktop/systemd1/unit/myfirstservice_2eservice" "org.freedesktop.DBus.Properties" "Get" "ss" "org.freedesktop.systemd1.Service" "MainPID")"#,
+                r#"(cmd busctl "call" "org.freedesktop.systemd1" "/org/freedesktop/systemd1/unit/myfirstservice_2eservice" "org.freedesktop.DBus.Properties" "Get" "ss" "org.freedesktop.systemd1.Service" "MainPID")"#,
             ),
             (
                 "introspect org.freedesktop.systemd1 /org/freedesktop/systemd1",
@@ -944,7 +940,10 @@ mod tests {
             ("help", "(cmd help)"),
             ("help()", "(call help)"),
             ("!ls -l | wc -l; echo x", r#"(! "ls -l | wc -l; echo x")"#),
-            ("busctl introspect X Y", r#"(cmd introspect "X" "Y")"#),
+            (
+                "busctl introspect X Y",
+                r#"(cmd busctl "introspect" "X" "Y")"#,
+            ),
             ("busctl --user tree", r#"(cmd busctl "--user" "tree")"#),
             ("busctl", "(cmd busctl)"),
             (
@@ -1263,8 +1262,9 @@ mod tests {
         else {
             panic!()
         };
-        assert_eq!((name.as_str(), name_span.slice(line)), ("tree", "tree"));
-        assert_eq!(args[0], ("a b".to_string(), Span::new(15, 20)));
+        assert_eq!((name.as_str(), name_span.slice(line)), ("busctl", "busctl"));
+        assert_eq!(args[0], ("tree".to_string(), Span::new(10, 14)));
+        assert_eq!(args[1], ("a b".to_string(), Span::new(15, 20)));
     }
 
     #[test]

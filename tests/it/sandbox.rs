@@ -3,7 +3,7 @@ use std::path::Path;
 use std::process::Command;
 use std::time::{Duration, Instant};
 
-use crate::support::sandbox::Sandbox;
+use crate::support::sandbox::{Sandbox, script};
 
 fn stdout(out: &std::process::Output) -> String {
     String::from_utf8_lossy(&out.stdout).trim().to_string()
@@ -259,6 +259,12 @@ fn down_leaves_nothing_behind() {
         String::from_utf8_lossy(&out.stderr)
     );
 
+    assert_gone(&name, &state, &[nspawn, pid1]);
+}
+
+/// Nothing of sandbox `name` is left: mounts, state dir, processes, nspawn, cgroups.
+#[track_caller]
+fn assert_gone(name: &str, state: &Path, pids: &[u32]) {
     let state_s = state.to_string_lossy().into_owned();
     let mountinfo = std::fs::read_to_string("/proc/self/mountinfo").unwrap();
     let mounts: Vec<&str> = mountinfo
@@ -268,7 +274,7 @@ fn down_leaves_nothing_behind() {
     assert!(mounts.is_empty(), "mounts left: {mounts:#?}");
     assert!(!state.exists(), "{} left", state.display());
 
-    for pid in [nspawn, pid1] {
+    for &pid in pids {
         assert!(
             wait_for(Duration::from_secs(5), || !Path::new(&format!(
                 "/proc/{pid}"
@@ -302,4 +308,122 @@ fn down_leaves_nothing_behind() {
     assert_eq!(stdout(&cg), "", "cgroups left");
     let propagate = format!("/run/systemd/nspawn/propagate/{name}");
     assert!(!Path::new(&propagate).exists(), "{propagate} left");
+}
+
+#[test]
+fn sandbox_timeouts_are_numbers_not_code() {
+    // Regression: timeout variables were bash arithmetic, so this ran `touch`.
+    let dir = tempfile::tempdir().unwrap();
+    let marker = dir.path().join("ran");
+    for var in ["SANDBOX_BOOT_TIMEOUT", "SANDBOX_STOP_TIMEOUT"] {
+        let out = Command::new(script())
+            .args(["status", "nosuch"])
+            .env(var, format!("PPID[$(touch {})]", marker.display()))
+            .output()
+            .unwrap();
+        assert!(!out.status.success());
+        assert!(
+            String::from_utf8_lossy(&out.stderr).contains("must be a number of seconds"),
+            "{out:?}"
+        );
+        assert!(!marker.exists(), "{var} was evaluated");
+    }
+}
+
+#[test]
+fn sandbox_lock_is_in_the_root_owned_state_dir() {
+    use std::os::unix::fs::MetadataExt;
+    Sandbox::shared();
+    let base = Path::new("/run/rustemd-sandbox");
+    let meta = std::fs::symlink_metadata(base).unwrap();
+    assert!(meta.is_dir() && meta.uid() == 0, "{meta:?}");
+    assert_eq!(meta.mode() & 0o022, 0, "state dir writable by others");
+    let lock = std::fs::symlink_metadata(base.join(".lock")).unwrap();
+    assert!(lock.is_file() && lock.uid() == 0);
+    let text = std::fs::read_to_string(script()).unwrap();
+    let decl = text.lines().find(|l| l.starts_with("LOCK=")).unwrap();
+    assert_eq!(decl, "LOCK=$BASE/.lock", "the lock is in the state dir");
+}
+
+#[test]
+fn interrupted_up_leaves_nothing_running() {
+    // Regression: an `up` that failed half-way left the container running.
+    let name = format!("rt-{}-int", std::process::id());
+    let state = Path::new("/run/rustemd-sandbox").join(&name);
+    let mut up = Command::new(script())
+        .args(["up", &name])
+        .stdin(std::process::Stdio::null())
+        .stdout(std::process::Stdio::null())
+        .stderr(std::process::Stdio::null())
+        .spawn()
+        .unwrap();
+    let pid = nix::unistd::Pid::from_raw(up.id() as i32);
+    // Stop it as soon as nspawn is started, interrupt it, let it go on.
+    assert!(
+        wait_for(Duration::from_secs(30), || state
+            .join("nspawn.pid")
+            .exists()),
+        "nspawn never started"
+    );
+    let nspawn: u32 = std::fs::read_to_string(state.join("nspawn.pid"))
+        .unwrap()
+        .trim()
+        .parse()
+        .unwrap();
+    nix::sys::signal::kill(pid, nix::sys::signal::Signal::SIGSTOP).unwrap();
+    nix::sys::signal::kill(pid, nix::sys::signal::Signal::SIGINT).unwrap();
+    nix::sys::signal::kill(pid, nix::sys::signal::Signal::SIGCONT).unwrap();
+    let status = up.wait().unwrap();
+    assert!(!status.success(), "up was not interrupted: {status}");
+    assert_gone(&name, &state, &[nspawn]);
+}
+
+#[test]
+fn down_all_takes_only_this_checkouts_sandboxes() {
+    let me = format!("/rt-{}-checkout-a", std::process::id());
+    let other = format!("/rt-{}-checkout-b", std::process::id());
+    let a = Sandbox::boot_as(&format!("rt-{}-a", std::process::id()), false, Some(&me));
+    let b = Sandbox::boot_as(&format!("rt-{}-b", std::process::id()), false, Some(&other));
+    let out = Command::new(script())
+        .args(["down", "--all"])
+        .env("SANDBOX_CHECKOUT", &me)
+        .output()
+        .unwrap();
+    assert!(out.status.success(), "{out:?}");
+    assert!(
+        !a.state_dir().exists(),
+        "this checkout's sandbox is still up"
+    );
+    assert!(
+        b.state_dir().exists(),
+        "another checkout's sandbox was taken down"
+    );
+    // The shared sandbox of this run belongs to another (the real) checkout: untouched.
+    assert_eq!(
+        Command::new(script())
+            .args(["status", Sandbox::shared().name()])
+            .status()
+            .unwrap()
+            .code(),
+        Some(0)
+    );
+    drop(b);
+}
+
+#[test]
+fn exec_has_no_more_capabilities_than_the_containers_pid1() {
+    let sb = Sandbox::shared();
+    let caps = |status: &str| -> String {
+        status
+            .lines()
+            .find_map(|l| l.strip_prefix("CapBnd:"))
+            .unwrap()
+            .trim()
+            .to_string()
+    };
+    let pid1 = std::fs::read_to_string(format!("/proc/{}/status", sb.pid1())).unwrap();
+    let inside = sb.exec_ok(&["cat", "/proc/self/status"]);
+    assert_eq!(caps(&inside), caps(&pid1));
+    let host = std::fs::read_to_string("/proc/self/status").unwrap();
+    assert_ne!(caps(&inside), caps(&host), "the host's full set leaked in");
 }

@@ -37,6 +37,13 @@ impl Sandbox {
     /// by [`Sandbox::down`], on drop, or by its watcher when this process exits.
     #[track_caller]
     pub fn boot(name: &str, workshop: bool) -> Sandbox {
+        Self::boot_as(name, workshop, None)
+    }
+
+    /// Like [`Sandbox::boot`], as if started from the checkout `checkout` (SANDBOX_CHECKOUT),
+    /// for tests of `down --all`.
+    #[track_caller]
+    pub fn boot_as(name: &str, workshop: bool, checkout: Option<&str>) -> Sandbox {
         if !nix::unistd::Uid::effective().is_root() {
             panic!(
                 "the sandbox tests need root (they boot systemd in systemd-nspawn): \
@@ -47,6 +54,9 @@ impl Sandbox {
         let watcher = spawn_watcher(name);
         let mut up = Command::new(script());
         up.arg("up").arg(name);
+        if let Some(c) = checkout {
+            up.env("SANDBOX_CHECKOUT", c);
+        }
         if workshop {
             up.arg("--workshop");
         }

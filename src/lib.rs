@@ -26,6 +26,9 @@ mod repl;
 mod systemd;
 mod term;
 
+#[cfg(test)]
+mod fuzz;
+
 /// Run the program with the process's arguments; returns the exit status.
 pub fn run() -> i32 {
     cli::main()

@@ -28,9 +28,26 @@ pub fn hint(e: &Error, target: &BusTarget) -> Option<&'static str> {
     }
 }
 
+/// Control characters in a message (a peer's error text may carry terminal escape codes)
+/// written as escapes, so an error can never drive the terminal.
+pub fn sanitize(message: &str) -> String {
+    let mut out = String::with_capacity(message.len());
+    for c in message.chars() {
+        match c {
+            '\n' => out.push_str("\\n"),
+            '\t' => out.push_str("\\t"),
+            '\r' => out.push_str("\\r"),
+            c if c.is_control() => out.push_str(&format!("\\x{:02x}", c as u32)),
+            c => out.push(c),
+        }
+    }
+    out
+}
+
 /// Print `e` (about `src`) to stderr: the caret form on a terminal, one line otherwise.
 pub fn report(src: &str, e: &Error, term: &Term, target: &BusTarget) {
     let mut e = e.clone();
+    e.message = sanitize(&e.message);
     if let Some(h) = hint(&e, target) {
         e.message = format!("{} ({h})", e.message);
     }
@@ -45,9 +62,10 @@ pub fn report(src: &str, e: &Error, term: &Term, target: &BusTarget) {
 
 /// A one-shot command's error: exactly the message, as busctl prints its own (no label).
 pub fn report_plain(e: &Error, target: &BusTarget) {
+    let message = sanitize(&e.message);
     let text = match hint(e, target) {
-        Some(h) => format!("{} ({h})", e.message),
-        None => e.message.clone(),
+        Some(h) => format!("{message} ({h})"),
+        None => message,
     };
     let _ = writeln!(std::io::stderr().lock(), "{text}");
 }
@@ -60,6 +78,12 @@ fn stderr_is_tty() -> bool {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn escape_codes_from_peers_are_shown_not_obeyed() {
+        assert_eq!(sanitize("boom\x1b[2J\x07\n"), "boom\\x1b[2J\\x07\\n");
+        assert_eq!(sanitize("é ok"), "é ok");
+    }
 
     #[test]
     fn hints_follow_kinds_not_texts() {

@@ -396,3 +396,30 @@ fn one_shot_verbs_page_long_output_on_a_terminal() {
     assert!(plain.lines().any(|l| l.starts_with("NAME")), "{plain}");
     assert!(!plain.contains("PAGED:"), "{plain}");
 }
+
+#[test]
+fn peer_error_texts_cannot_drive_the_terminal() {
+    // Regression: a peer's error text was printed raw, escape codes included.
+    let src = format!(
+        "object('{TEST_NAME}', '{TEST_PATH}').Test1.Fail('\\x1b[2J\\x1b]0;pwned\\x07boom')\n"
+    );
+    let r = shell().input(&src).run();
+    r.failure().stderr_has("\\x1b[2J\\x1b]0;pwned\\x07boom");
+    assert!(
+        !r.stderr.contains('\x1b') && !r.stderr.contains('\x07'),
+        "{:?}",
+        r.stderr
+    );
+    let r = shell()
+        .args(&[
+            "call",
+            TEST_NAME,
+            TEST_PATH,
+            TEST_IFACE,
+            "Fail",
+            "s",
+            "\x1b[31mred",
+        ])
+        .run();
+    r.failure().stderr_has("Call failed: \\x1b[31mred");
+}

@@ -5,6 +5,7 @@ mod busctl_echo;
 mod cli;
 mod dbus_service;
 mod pty;
+mod run_pty;
 mod sandbox;
 mod shell_bus;
 mod signals;

@@ -90,7 +90,7 @@ const DEMOS: &[Demo] = &[
     },
     Demo {
         name: "ip_user",
-        about: "BPF firewalling: every address denied but 127.0.0.1 (try: echo > /dev/tcp/127.0.0.2/22)",
+        about: "BPF firewalling: every address denied but 127.0.0.1 (try: echo > /dev/udp/127.0.0.2/9, then to 127.0.0.1)",
         call: "run(\n    ['/bin/bash'],\n    stdin=sys.stdin, stdout=sys.stdout,\n    wait=True, pty=True,\n    name='mys.service',\n    extra={\n        'IPAddressDeny': 'any',\n        'IPAddressAllow': '127.0.0.1',\n    },\n)",
         prepare: None,
         caveat: ip_caveat,
@@ -347,7 +347,8 @@ pub static BUILTINS: &[Builtin] = &[
 
 /// Builtins that run when their name is typed alone (the menu).
 pub fn autocall(b: &Builtin) -> bool {
-    BUILTINS.iter().any(|x| std::ptr::eq(x, b))
+    // By name (unique among builtins): a static's address is not a stable identity.
+    BUILTINS.iter().any(|x| x.name == b.name)
 }
 
 #[cfg(test)]

@@ -408,6 +408,9 @@ fn b_run(it: &mut Interp, a: Bound) -> R<Value> {
             given.push((p, Value::str("tty")));
         }
         given.push(("TTYPath", Value::str(pty.path())));
+        // An interactive shell ignores SIGTERM: on stop it gets the hang-up a closed
+        // terminal gives.
+        given.push(("SendSIGHUP", Value::Bool(true)));
         Some(pty)
     } else {
         for (p, fd) in [
@@ -557,9 +560,14 @@ fn b_run(it: &mut Interp, a: Bound) -> R<Value> {
     };
     match outcome {
         Outcome::Detached => {
+            // The unit keeps its terminal: closing our side would hang it up.
+            if let (Some(p), Ok(mut kept)) = (pty, DETACHED.lock()) {
+                kept.push(p);
+            }
             writeln!(
                 it.out,
-                "\r\ndetached from {name}; it keeps running (stop it: stop {name}, or unit.Stop('replace'))"
+                "\r\ndetached from {name}; it keeps running, on a terminal this shell keeps open \
+                 (stop it: stop {name}, or unit.Stop('replace'))"
             )?;
         }
         Outcome::Exited(x) if a.flag("raise_on_fail") && !x.success() => {
@@ -573,6 +581,9 @@ fn b_run(it: &mut Interp, a: Bound) -> R<Value> {
         &format!("unit {name}"),
     )
 }
+
+/// The terminals of units we detached from: kept open for the session.
+static DETACHED: Mutex<Vec<Pty>> = Mutex::new(Vec::new());
 
 enum Outcome {
     /// Not waited for: the unit runs on.

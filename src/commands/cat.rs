@@ -30,7 +30,8 @@ fn files(ctx: &Context<'_>, name: &str) -> Result<(Option<String>, Vec<String>),
 
 /// systemctl's `# /path` header (highlighted on a terminal) and the file's bytes as they are.
 fn cat_file(out: &mut Vec<u8>, path: &str, newline: bool, color: bool) -> Result<(), Error> {
-    let bytes = std::fs::read(path).map_err(|e| Error::new(format!("Failed to read \"{path}\": {e}")))?;
+    let bytes =
+        std::fs::read(path).map_err(|e| Error::new(format!("Failed to read \"{path}\": {e}")))?;
     if newline {
         out.push(b'\n');
     }

@@ -209,7 +209,12 @@ pub fn render(u: &Unit, color: bool) -> String {
         inside.push(file_state);
     }
     // systemctl shows the preset only next to enabled/disabled.
-    if !preset.is_empty() && matches!(inside.last().map(String::as_str), Some("enabled" | "disabled")) {
+    if !preset.is_empty()
+        && matches!(
+            inside.last().map(String::as_str),
+            Some("enabled" | "disabled")
+        )
+    {
         inside.push(format!("preset: {preset}"));
     }
     if inside.is_empty() {
@@ -238,7 +243,11 @@ pub fn render(u: &Unit, color: bool) -> String {
             }
         }
         for (i, (dir, files)) in dirs.iter().enumerate() {
-            let label = if i == 0 { "    Drop-In: " } else { "             " };
+            let label = if i == 0 {
+                "    Drop-In: "
+            } else {
+                "             "
+            };
             out.push_str(&format!("{label}{dir}\n"));
             out.push_str(&format!("             └─{}\n", files.join(", ")));
         }
@@ -334,7 +343,10 @@ pub fn render(u: &Unit, color: bool) -> String {
         }
     }
     if let Some(cpu) = num(ty, "CPUUsageNSec").filter(|c| *c != u64::MAX) {
-        out.push_str(&format!("        CPU: {}\n", format_timespan(cpu / 1000, 1000)));
+        out.push_str(&format!(
+            "        CPU: {}\n",
+            format_timespan(cpu / 1000, 1000)
+        ));
     }
     // CGroup and its processes.
     let cgroup = text(ty, "ControlGroup");
@@ -361,7 +373,13 @@ fn process_tree(root: &str, procs: &[(String, u32, String)]) -> String {
         let depth = if cg == root {
             0
         } else {
-            lines.push((0, cg.strip_prefix(root).unwrap_or(&cg).trim_start_matches('/').to_string()));
+            lines.push((
+                0,
+                cg.strip_prefix(root)
+                    .unwrap_or(&cg)
+                    .trim_start_matches('/')
+                    .to_string(),
+            ));
             1
         };
         for (pid, cmd) in ps {
@@ -396,8 +414,7 @@ pub fn run(ctx: &mut Context<'_>, inv: &Invocation) -> Result<Value, Error> {
     let mut out = String::new();
     for (i, name) in names.iter().enumerate() {
         let u = fetch(ctx, name)?;
-        if text(&u.unit, "LoadState") == "not-found" && text(&u.unit, "ActiveState") == "inactive"
-        {
+        if text(&u.unit, "LoadState") == "not-found" && text(&u.unit, "ActiveState") == "inactive" {
             return Err(Error::new(format!("Unit {name} could not be found.")));
         }
         if i > 0 {

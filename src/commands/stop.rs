@@ -12,7 +12,12 @@ use crate::systemd::{MANAGER_IFACE, MANAGER_PATH, SERVICE};
 use super::{Invocation, failed, units};
 
 /// Run `method` (StopUnit, RestartUnit) for each unit and wait for the jobs.
-pub fn jobs(ctx: &mut Context<'_>, inv: &Invocation, method: &str, verb: &str) -> Result<Value, Error> {
+pub fn jobs(
+    ctx: &mut Context<'_>,
+    inv: &Invocation,
+    method: &str,
+    verb: &str,
+) -> Result<Value, Error> {
     let names = units::resolve_all(ctx, &inv.args)?;
     for name in names {
         confirm_self_stop(

@@ -287,7 +287,6 @@ pub fn reply_value(values: &[Data]) -> Value {
     }
 }
 
-
 // ----- unit properties (StartTransientUnit, SetUnitProperties, run(extra=...)) -----
 
 /// One unit property's value, converted the way pystemd and systemd-run do: its type comes
@@ -316,7 +315,10 @@ pub fn property_data(v: &Value, target: &Target) -> Result<(String, Data), Strin
             return Ok((name.clone(), Data::U64((f * 1_000_000.0).round() as u64)));
         }
         (How::CpuQuota | How::Seconds, _) => {
-            return Err(format!("{at}: expected a number or a text, got {}", short(v)));
+            return Err(format!(
+                "{at}: expected a number or a text, got {}",
+                short(v)
+            ));
         }
         (How::Plain, _) => {}
     }
@@ -354,8 +356,14 @@ pub fn property_data(v: &Value, target: &Target) -> Result<(String, Data), Strin
                 .collect(),
         },
         (_, Some("(sasb)"), _) => properties::exec_commands(exec_commands(at, v)?),
-        (_, Some("(iayu)"), _) if items.is_some_and(|i| i.iter().all(|x| x.as_text().is_some())) => {
-            let words: Vec<String> = items.into_iter().flatten().filter_map(Value::as_text).collect();
+        (_, Some("(iayu)"), _)
+            if items.is_some_and(|i| i.iter().all(|x| x.as_text().is_some())) =>
+        {
+            let words: Vec<String> = items
+                .into_iter()
+                .flatten()
+                .filter_map(Value::as_text)
+                .collect();
             properties::ip_prefixes(at, &words.join(" "))?
         }
         (_, Some("(ssbt)"), _) if items.is_some() => Data::Array {
@@ -380,7 +388,12 @@ fn bind_path(at: &str, n: usize, x: &Value, target: &Target) -> Result<Data, Str
     let at = format!("{at} [{n}]");
     match x {
         Value::Tuple(f) | Value::List(f) if f.len() == 2 => to_data(
-            &Value::Tuple(vec![f[0].clone(), f[1].clone(), Value::Bool(false), Value::int(0)]),
+            &Value::Tuple(vec![
+                f[0].clone(),
+                f[1].clone(),
+                Value::Bool(false),
+                Value::int(0),
+            ]),
             &Sig::parse("(ssbt)").expect("valid signature"),
             &at,
         ),
@@ -420,7 +433,11 @@ pub fn exec_commands(at: &str, v: &Value) -> Result<Vec<Data>, String> {
     match v {
         Value::None => Ok(Vec::new()),
         // One argv list: ["/bin/sleep", "5"].
-        Value::List(items) if items.iter().all(|a| matches!(a, Value::Str(_) | Value::Bytes(_))) => {
+        Value::List(items)
+            if items
+                .iter()
+                .all(|a| matches!(a, Value::Str(_) | Value::Bytes(_))) =>
+        {
             if items.is_empty() {
                 return Ok(Vec::new());
             }

@@ -84,6 +84,10 @@ mod tests {
         assert_eq!(hint(&gone, &BusTarget::User), None);
         let mut no_unit = Error::new("PID 7 does not belong to any loaded unit.");
         no_unit.kind = Kind::Dbus("org.freedesktop.systemd1.NoUnitForPID".into());
-        assert!(hint(&no_unit, &BusTarget::System).unwrap().contains("scripts/workshop"));
+        assert!(
+            hint(&no_unit, &BusTarget::System)
+                .unwrap()
+                .contains("scripts/workshop")
+        );
     }
 }

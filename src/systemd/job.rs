@@ -60,7 +60,9 @@ pub async fn run_job(bus: &Bus, method: &str, name: &str) -> Result<String, Call
         .await?;
     match reply.values.first() {
         Some(Data::Path(job)) => job_result(&mut jobs, job).await,
-        _ => Err(CallError::Invalid(format!("{method} answered without a job path"))),
+        _ => Err(CallError::Invalid(format!(
+            "{method} answered without a job path"
+        ))),
     }
 }
 
@@ -83,4 +85,3 @@ pub async fn stop_and_reset(bus: &Bus, name: &str) -> Result<(), CallError> {
         .await;
     result
 }
-

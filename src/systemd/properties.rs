@@ -314,9 +314,8 @@ fn parse_u64_text(name: &str, t: &str) -> Result<u64, String> {
             Err(e) => Err(format!("{name}: {e}")),
         };
     }
-    parse_size(t).ok_or_else(|| {
-        format!("{name}: '{t}' is not a number, a size (e.g. 10M) or infinity")
-    })
+    parse_size(t)
+        .ok_or_else(|| format!("{name}: '{t}' is not a number, a size (e.g. 10M) or infinity"))
 }
 
 /// systemd's `parse_size` with base 1024: `10M`, `1.5G`, `512K`, `100` (bytes).
@@ -344,7 +343,7 @@ pub fn parse_size(t: &str) -> Option<u64> {
     let mult = UNITS.iter().find(|(u, _)| *u == unit)?.1;
     let value: f64 = num.parse().ok()?;
     let bytes = value * mult as f64;
-    (bytes.is_finite() && bytes >= 0.0 && bytes < u64::MAX as f64).then(|| bytes as u64)
+    (bytes.is_finite() && bytes >= 0.0 && bytes < u64::MAX as f64).then_some(bytes as u64)
 }
 
 /// systemd's `parse_boolean`.
@@ -430,10 +429,16 @@ fn bind_path(name: &str, w: &str) -> Result<Data, String> {
     let flags = match parts.next() {
         None | Some("rbind") => MS_REC,
         Some("norbind") => 0,
-        Some(o) => return Err(format!("{name}: unknown bind option '{o}' (rbind or norbind)")),
+        Some(o) => {
+            return Err(format!(
+                "{name}: unknown bind option '{o}' (rbind or norbind)"
+            ));
+        }
     };
     if !src.starts_with('/') || !dst.starts_with('/') {
-        return Err(format!("{name}: '{w}' needs absolute paths (SOURCE[:DESTINATION])"));
+        return Err(format!(
+            "{name}: '{w}' needs absolute paths (SOURCE[:DESTINATION])"
+        ));
     }
     Ok(Data::Struct(vec![
         Data::Str(src.into()),
@@ -536,7 +541,12 @@ mod tests {
             ("CPUQuota", "CPUQuotaPerSecUSec", "t", How::CpuQuota),
             ("RuntimeMaxSec", "RuntimeMaxUSec", "t", How::Seconds),
             ("ExecStart", "ExecStart", "a(sasb)", How::Plain),
-            ("ReadOnlyDirectories", "ReadOnlyDirectories", "as", How::Plain),
+            (
+                "ReadOnlyDirectories",
+                "ReadOnlyDirectories",
+                "as",
+                How::Plain,
+            ),
             (
                 "StandardOutputFileDescriptor",
                 "StandardOutputFileDescriptor",
@@ -547,7 +557,10 @@ mod tests {
         ];
         for (given, name, sig, how) in rows {
             let r = t.resolve(given).unwrap();
-            assert_eq!((r.name.as_str(), r.sig.to_string().as_str(), r.how), (name, sig, how));
+            assert_eq!(
+                (r.name.as_str(), r.sig.to_string().as_str(), r.how),
+                (name, sig, how)
+            );
         }
         let e = t.resolve("PrivateTemp").unwrap_err();
         assert!(e.contains("closest: PrivateTmp"), "{e}");
@@ -565,14 +578,22 @@ mod tests {
         );
         assert_eq!(text("CPUQuota", "0.5").unwrap().1, Data::U64(500_000));
         assert_eq!(text("MemoryMax", "10M").unwrap().1, Data::U64(10 << 20));
-        assert_eq!(text("MemoryMax", "infinity").unwrap().1, Data::U64(u64::MAX));
+        assert_eq!(
+            text("MemoryMax", "infinity").unwrap().1,
+            Data::U64(u64::MAX)
+        );
         assert_eq!(text("MemoryMax", "50%").unwrap().0, "MemoryMaxScale");
-        assert_eq!(text("RuntimeMaxSec", "1min").unwrap().1, Data::U64(60_000_000));
+        assert_eq!(
+            text("RuntimeMaxSec", "1min").unwrap().1,
+            Data::U64(60_000_000)
+        );
         assert_eq!(text("PrivateTmp", "yes").unwrap().1, Data::Bool(true));
         assert_eq!(text("Nice", "5").unwrap().1, Data::I32(5));
         let (_, d) = text("ExecStart", "/bin/sleep 'a b'").unwrap();
         assert_eq!(d.sig().to_string(), "a(sasb)");
-        let Data::Array { items, .. } = d else { panic!() };
+        let Data::Array { items, .. } = d else {
+            panic!()
+        };
         assert_eq!(
             items[0],
             Data::Struct(vec![
@@ -582,12 +603,16 @@ mod tests {
             ])
         );
         let (_, d) = text("IPAddressDeny", "any").unwrap();
-        let Data::Array { items, .. } = d else { panic!() };
+        let Data::Array { items, .. } = d else {
+            panic!()
+        };
         assert_eq!(items.len(), 2);
         let (_, d) = text("IPAddressDeny", "10.1.2.3/8").unwrap();
         assert_eq!(d.sig().to_string(), "a(iayu)");
         let (_, d) = text("BindPaths", "/a:/b /c").unwrap();
-        let Data::Array { items, .. } = d else { panic!() };
+        let Data::Array { items, .. } = d else {
+            panic!()
+        };
         assert_eq!(items.len(), 2);
         for (name, bad) in [
             ("PrivateTmp", "maybe"),

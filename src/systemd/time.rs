@@ -99,7 +99,6 @@ pub fn parse_sec(text: &str) -> Result<Option<Duration>, String> {
     parse_span(text, 1_000_000)
 }
 
-
 const USEC_PER_SEC: u64 = 1_000_000;
 const USEC_PER_MINUTE: u64 = 60 * USEC_PER_SEC;
 const USEC_PER_HOUR: u64 = 60 * USEC_PER_MINUTE;
@@ -239,14 +238,7 @@ pub fn format_timestamp(usec: u64) -> String {
     let fmt = c"%a %Y-%m-%d %H:%M:%S %Z";
     // SAFETY: strftime writes at most buf.len() bytes into buf and reads the NUL-terminated
     // format and the filled `tm`.
-    let n = unsafe {
-        nix::libc::strftime(
-            buf.as_mut_ptr().cast(),
-            buf.len(),
-            fmt.as_ptr(),
-            &tm,
-        )
-    };
+    let n = unsafe { nix::libc::strftime(buf.as_mut_ptr().cast(), buf.len(), fmt.as_ptr(), &tm) };
     String::from_utf8_lossy(&buf[..n]).into_owned()
 }
 

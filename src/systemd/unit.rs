@@ -151,15 +151,37 @@ mod tests {
         let s = |v: &str| Data::Str(v.into());
         let path = "/org/freedesktop/systemd1/unit/myfirstservice_2eservice";
         let rows = [
-            (MANAGER_PATH, MANAGER_IFACE, "StopUnit", vec![s(own), s("replace")], true),
-            (MANAGER_PATH, MANAGER_IFACE, "KillUnit", vec![s("myfirstservice")], true),
-            (MANAGER_PATH, MANAGER_IFACE, "StopUnit", vec![s("other.service")], false),
+            (
+                MANAGER_PATH,
+                MANAGER_IFACE,
+                "StopUnit",
+                vec![s(own), s("replace")],
+                true,
+            ),
+            (
+                MANAGER_PATH,
+                MANAGER_IFACE,
+                "KillUnit",
+                vec![s("myfirstservice")],
+                true,
+            ),
+            (
+                MANAGER_PATH,
+                MANAGER_IFACE,
+                "StopUnit",
+                vec![s("other.service")],
+                false,
+            ),
             (MANAGER_PATH, MANAGER_IFACE, "GetUnit", vec![s(own)], false),
             (path, UNIT_IFACE, "Stop", vec![s("replace")], true),
             (path, UNIT_IFACE, "Start", vec![s("replace")], false),
         ];
         for (p, iface, member, args, want) in rows {
-            assert_eq!(stops_unit(own, SERVICE, p, iface, member, &args), want, "{member}");
+            assert_eq!(
+                stops_unit(own, SERVICE, p, iface, member, &args),
+                want,
+                "{member}"
+            );
         }
         assert!(!stops_unit(own, "org.other", path, UNIT_IFACE, "Stop", &[]));
     }

@@ -212,7 +212,12 @@ impl Pty {
     /// mark to the cursor's row (the line being edited stays in view for the next wait). Panics
     /// with the screen on timeout.
     #[track_caller]
-    pub(crate) fn wait_until(&mut self, what: &str, limit: Duration, pred: impl Fn(&View) -> bool) -> View {
+    pub(crate) fn wait_until(
+        &mut self,
+        what: &str,
+        limit: Duration,
+        pred: impl Fn(&View) -> bool,
+    ) -> View {
         let deadline = Instant::now() + limit;
         loop {
             let alive = self.pump();

@@ -47,7 +47,9 @@ fn shell() -> Pty {
 #[track_caller]
 fn line_starting(p: &mut Pty, prefix: &str) -> String {
     let v = p.wait_until(&format!("a line starting with {prefix:?}"), SLOW, |v| {
-        v.finished_rows().iter().any(|l| l.trim_start().starts_with(prefix))
+        v.finished_rows()
+            .iter()
+            .any(|l| l.trim_start().starts_with(prefix))
     });
     v.finished_rows()
         .iter()
@@ -62,7 +64,9 @@ fn line_starting(p: &mut Pty, prefix: &str) -> String {
 fn in_unit(p: &mut Pty, cmd: &str, marker: &str) -> String {
     p.line(&format!("{cmd}; echo {marker}-END"));
     let v = p.wait_until(&format!("{marker}-END"), SLOW, |v| {
-        v.finished_rows().iter().any(|l| l.trim() == format!("{marker}-END"))
+        v.finished_rows()
+            .iter()
+            .any(|l| l.trim() == format!("{marker}-END"))
     });
     v.text()
 }
@@ -136,11 +140,14 @@ fn pty_interactive_bash_in_a_unit() {
 fn pty_triple_ctrl_bracket_detaches_and_the_unit_keeps_running() {
     let mut p = shell();
     let before = modes(&mut p, "MODES-BEFORE");
-    p.line("u = run(['/bin/bash'], stdin=sys.stdin, stdout=sys.stdout, pty=True, name='detach-me')");
+    p.line(
+        "u = run(['/bin/bash'], stdin=sys.stdin, stdout=sys.stdout, pty=True, name='detach-me')",
+    );
     bash_ready(&mut p);
     p.send("\x1d\x1d\x1d");
     p.wait_until("the detach message", SLOW, |v| {
-        v.text().contains("detached from detach-me.service; it keeps running")
+        v.text()
+            .contains("detached from detach-me.service; it keeps running")
     });
     p.expect_prompt();
     p.line("print(u.ActiveState, u.SubState)");
@@ -172,7 +179,8 @@ fn pty_stopping_our_own_unit_asks_first() {
     p.expect_text("the shell will be killed too. Go on? [y/N]");
     p.line("n");
     p.wait_until("the refusal", SLOW, |v| {
-        v.text().contains("not called: it would have stopped selfstop.service")
+        v.text()
+            .contains("not called: it would have stopped selfstop.service")
     });
     p.expect_prompt();
     p.line("1+1");
@@ -192,8 +200,15 @@ fn pty_stopping_our_own_unit_asks_first() {
         std::thread::sleep(Duration::from_millis(20));
     }
     assert_eq!(
-        sb.exec_ok(&["systemctl", "show", "-p", "ActiveState", "--value", "selfstop.service"])
-            .trim(),
+        sb.exec_ok(&[
+            "systemctl",
+            "show",
+            "-p",
+            "ActiveState",
+            "--value",
+            "selfstop.service"
+        ])
+        .trim(),
         "inactive"
     );
 }
@@ -246,7 +261,10 @@ fn menu_demos_show_their_effect_inside() {
         "touch /root/x; echo HOME-MODE=$(stat -c %a /home); test -x /var/cache/mys/bin/bash && echo BOUND-RO",
         "DIR",
     );
-    assert!(out.contains("touch: cannot touch '/root/x': Read-only file system"), "{out}");
+    assert!(
+        out.contains("touch: cannot touch '/root/x': Read-only file system"),
+        "{out}"
+    );
     assert!(out.contains("HOME-MODE=0\n"), "{out}");
     assert!(out.contains("BOUND-RO"), "{out}");
     leave(&mut p);
@@ -303,7 +321,11 @@ fn menu_demos_show_their_effect_inside() {
     leave(&mut p);
 
     demo(&mut p, "chroot_socal");
-    let out = in_unit(&mut p, "echo ROOT=$(echo $(ls /)); test -e /etc/passwd || echo NO-ETC", "CH");
+    let out = in_unit(
+        &mut p,
+        "echo ROOT=$(echo $(ls /)); test -e /etc/passwd || echo NO-ETC",
+        "CH",
+    );
     assert!(out.contains("NO-ETC"), "{out}");
     assert!(out.contains("ROOT=bin dev "), "{out}");
     assert!(!out.contains(" home "), "{out}");

@@ -58,7 +58,11 @@ fn sh(script: &str, kwargs: &str) -> String {
 #[test]
 fn run_options_take_effect_inside_the_unit() {
     let sb = Sandbox::shared();
-    sb.exec_ok(&["sh", "-c", "echo from-a-file > /tmp/rustemd-stdin; echo host > /tmp/rustemd-host-marker"]);
+    sb.exec_ok(&[
+        "sh",
+        "-c",
+        "echo from-a-file > /tmp/rustemd-stdin; echo host > /tmp/rustemd-host-marker",
+    ]);
     // (what, line, text the unit prints)
     let rows: &[(&str, String, &str)] = &[
         (
@@ -167,12 +171,16 @@ fn run_options_take_effect_inside_the_unit() {
 #[test]
 fn run_lifecycle_options() {
     // wait: returns once the main process has exited; raise_on_fail names result and status.
-    let r = run("u = run(['/bin/sh', '-c', 'sleep 0.5; exit 3'], wait=True, raise_on_fail=True, name='opt-fail')\nprint('after')\n");
+    let r = run(
+        "u = run(['/bin/sh', '-c', 'sleep 0.5; exit 3'], wait=True, raise_on_fail=True, name='opt-fail')\nprint('after')\n",
+    );
     r.failure()
         .stderr_has("opt-fail.service failed: exit-code (status 3)")
         .stdout_has("after\n");
     // Without wait, run returns after the start job: MainPID is already there.
-    let r = run("u = run(['/bin/sleep', '30'])\nprint(u.Service.MainPID > 0, u.ActiveState)\nu.Stop('replace')\n");
+    let r = run(
+        "u = run(['/bin/sleep', '30'])\nprint(u.Service.MainPID > 0, u.ActiveState)\nu.Stop('replace')\n",
+    );
     r.success().stdout_has("True active\n");
     // wait_for_activation=False: back before the (slow) start job is done.
     let r = run(
@@ -180,19 +188,27 @@ fn run_lifecycle_options() {
     );
     r.success().stdout_has("activating\n");
     // remain_after_exit: active (exited) after the process is gone.
-    let r = run("u = run(['/bin/true'], remain_after_exit=True, wait=True)\nprint(u.ActiveState, u.SubState)\nclean u\n");
+    let r = run(
+        "u = run(['/bin/true'], remain_after_exit=True, wait=True)\nprint(u.ActiveState, u.SubState)\nclean u\n",
+    );
     r.success().stdout_has("active exited\n");
     // collect: a failed unit is unloaded at once; without it, it stays failed.
-    let r = run("u = run(['/bin/false'], collect=True, wait=True)\nprint(u.LoadState)\nv = run(['/bin/false'], wait=True)\nprint(v.ActiveState)\nclean v\n");
+    let r = run(
+        "u = run(['/bin/false'], collect=True, wait=True)\nprint(u.LoadState)\nv = run(['/bin/false'], wait=True)\nprint(v.ActiveState)\nclean v\n",
+    );
     r.success().stdout_has("not-found\nfailed\n");
     // runtime_max_sec: killed after one second.
     let r = run("run(['/bin/sleep', '30'], runtime_max_sec=1, wait=True, raise_on_fail=True)\n");
     r.failure().stderr_has("failed: timeout");
     // service_type: a oneshot's start job waits for it to finish.
-    let r = run("u = run(['/bin/sh', '-c', 'sleep 1; echo done > /tmp/rustemd-oneshot'], service_type='oneshot', remain_after_exit=True)\n!cat /tmp/rustemd-oneshot\nprint(u.Service.Type)\nclean u\n");
+    let r = run(
+        "u = run(['/bin/sh', '-c', 'sleep 1; echo done > /tmp/rustemd-oneshot'], service_type='oneshot', remain_after_exit=True)\n!cat /tmp/rustemd-oneshot\nprint(u.Service.Type)\nclean u\n",
+    );
     r.success().stdout_has("done\noneshot\n");
     // stop_cmd and stop_post_cmd run when the unit stops.
-    let r = run("u = run(['/bin/sleep', '30'], stop_cmd=['/bin/sh', '-c', 'echo stop >> /tmp/rustemd-stop'], stop_post_cmd=['/bin/sh', '-c', 'echo post >> /tmp/rustemd-stop'], start_post_cmd=['/bin/sh', '-c', 'echo start-post > /tmp/rustemd-stop'])\nstop u\n!cat /tmp/rustemd-stop\n");
+    let r = run(
+        "u = run(['/bin/sleep', '30'], stop_cmd=['/bin/sh', '-c', 'echo stop >> /tmp/rustemd-stop'], stop_post_cmd=['/bin/sh', '-c', 'echo post >> /tmp/rustemd-stop'], start_post_cmd=['/bin/sh', '-c', 'echo start-post > /tmp/rustemd-stop'])\nstop u\n!cat /tmp/rustemd-stop\n",
+    );
     r.success().stdout_has("start-post\nstop\npost\n");
 }
 
@@ -238,7 +254,9 @@ unit.Unit.Id
 
 #[test]
 fn status_fields_match_systemctl_show() {
-    let r = run("u = run(['/usr/bin/sleep', 'infinity'], name='status-cmp', extra={'MemoryMax': '10M', 'TasksMax': 50})\nstatus status-cmp\n");
+    let r = run(
+        "u = run(['/usr/bin/sleep', 'infinity'], name='status-cmp', extra={'MemoryMax': '10M', 'TasksMax': 50})\nstatus status-cmp\n",
+    );
     r.success();
     let out = &r.stdout;
     let unit = "status-cmp.service";
@@ -248,10 +266,17 @@ fn status_fields_match_systemctl_show() {
             .unwrap_or_else(|| panic!("no {label} in\n{out}"))
             .to_string()
     };
-    assert!(out.starts_with(&format!("● {unit} - {}\n", show(unit, "Description"))), "{out}");
+    assert!(
+        out.starts_with(&format!("● {unit} - {}\n", show(unit, "Description"))),
+        "{out}"
+    );
     assert_eq!(
         field("Loaded"),
-        format!("{} ({}; transient)", show(unit, "LoadState"), show(unit, "FragmentPath"))
+        format!(
+            "{} ({}; transient)",
+            show(unit, "LoadState"),
+            show(unit, "FragmentPath")
+        )
     );
     assert_eq!(field("Transient"), "yes");
     let active = field("Active");
@@ -268,18 +293,27 @@ fn status_fields_match_systemctl_show() {
     assert_eq!(field("Main PID"), format!("{pid} (sleep)"));
     assert_eq!(
         field("Tasks"),
-        format!("{} (limit: {})", show(unit, "TasksCurrent"), show(unit, "TasksMax"))
+        format!(
+            "{} (limit: {})",
+            show(unit, "TasksCurrent"),
+            show(unit, "TasksMax")
+        )
     );
     assert!(field("Memory").contains("(max: 10.0M"), "{out}");
     assert_eq!(field("CGroup"), show(unit, "ControlGroup"));
-    assert!(out.contains(&format!("└─{pid} /usr/bin/sleep infinity\n")), "{out}");
+    assert!(
+        out.contains(&format!("└─{pid} /usr/bin/sleep infinity\n")),
+        "{out}"
+    );
     // cat is systemctl cat, byte for byte.
     let r = run(&format!("cat {unit} myfirstservice.service\n"));
     r.success();
     let want = systemctl(&["cat", "--no-pager", unit, "myfirstservice.service"]);
     assert_eq!(r.stdout, want);
     // A PID names its unit; stop and clean leave nothing.
-    let r = run(&format!("status {pid}\nstop {unit}\nclean {unit}\nstatus {unit}\n"));
+    let r = run(&format!(
+        "status {pid}\nstop {unit}\nclean {unit}\nstatus {unit}\n"
+    ));
     r.failure()
         .stdout_has(&format!("● {unit}"))
         .stderr_has(&format!("Unit {unit} could not be found."));
@@ -288,25 +322,39 @@ fn status_fields_match_systemctl_show() {
 #[test]
 fn properties_are_typed_by_introspection_and_refused_before_starting() {
     // The raw call with a dict, the aux argument left out, as pystemd allows.
-    let r = run(r#"manager().Manager.StartTransientUnit("raw-dict.service", "fail", {"Description": "x", "ExecStart": [("/bin/sleep", ["/bin/sleep", "5"], False)], "CPUQuota": "10%", "RuntimeMaxSec": 60})
+    let r = run(
+        r#"manager().Manager.StartTransientUnit("raw-dict.service", "fail", {"Description": "x", "ExecStart": [("/bin/sleep", ["/bin/sleep", "5"], False)], "CPUQuota": "10%", "RuntimeMaxSec": 60})
 unit("raw-dict.service").Service.CPUQuotaPerSecUSec
 unit("raw-dict.service").Service.RuntimeMaxUSec
 stop raw-dict
-"#);
+"#,
+    );
     r.success();
     let lines: Vec<&str> = r.stdout.lines().collect();
-    assert!(lines[0].starts_with("ObjectPath('/org/freedesktop/systemd1/job/"), "{}", r.stdout);
+    assert!(
+        lines[0].starts_with("ObjectPath('/org/freedesktop/systemd1/job/"),
+        "{}",
+        r.stdout
+    );
     assert_eq!(lines[1..3], ["100000", "60000000"]);
     // Unknown and ill-typed properties: refused, closest names given, nothing started.
     let rows = [
-        ("extra={'CPUQuote': 0.1}", "unknown unit property 'CPUQuote' (closest: CPUQuota"),
+        (
+            "extra={'CPUQuote': 0.1}",
+            "unknown unit property 'CPUQuote' (closest: CPUQuota",
+        ),
         ("extra={'PrivateTemp': True}", "closest: PrivateTmp"),
-        ("extra={'MemoryMax': 'lots'}", "MemoryMax: 'lots' is not a number, a size"),
+        (
+            "extra={'MemoryMax': 'lots'}",
+            "MemoryMax: 'lots' is not a number, a size",
+        ),
         ("extra=['Nice=high']", "Nice: 'high' is not a number"),
         ("nice='x'", "Nice: 'x' is not a number"),
     ];
     for (kw, want) in rows {
-        let r = run(&format!("run(['/bin/sleep', '30'], name='refused', {kw})\n"));
+        let r = run(&format!(
+            "run(['/bin/sleep', '30'], name='refused', {kw})\n"
+        ));
         r.failure().stderr_has(want);
         assert_eq!(show("refused.service", "LoadState"), "not-found", "{kw}");
     }
@@ -343,16 +391,21 @@ fn delegate_sequence_ends_the_attached_shell() {
          && systemctl daemon-reload && systemctl start deltest.service",
     ]);
     // Not `run`: the shell is meant to be killed.
-    let r = shell().input(r#"delegate("deltest.service")
+    let r = shell()
+        .input(
+            r#"delegate("deltest.service")
 import os
 sdmanager = pystemd.systemd1.Manager(_autoload=True)
 sdmanager.Manager.AttachProcessesToUnit("deltest.service", "/", [os.getpid()])
 sdmanager.Manager.GetUnitByPID(os.getpid())
 sdmanager.Manager.StopUnit("deltest.service", "replace")
 print("still here")
-"#).run();
+"#,
+        )
+        .run();
     assert!(
-        r.stdout.contains("wrote /etc/systemd/system/deltest.service.d/50-rustemd-delegate.conf"),
+        r.stdout
+            .contains("wrote /etc/systemd/system/deltest.service.d/50-rustemd-delegate.conf"),
         "{r:#?}"
     );
     assert!(
@@ -360,12 +413,16 @@ print("still here")
             .contains("ObjectPath('/org/freedesktop/systemd1/unit/deltest_2eservice')"),
         "{r:#?}"
     );
-    assert!(!r.stdout.contains("still here"), "the shell survived: {r:#?}");
+    assert!(
+        !r.stdout.contains("still here"),
+        "the shell survived: {r:#?}"
+    );
     assert_ne!(r.code, Some(0), "{r:#?}");
     assert_eq!(show("deltest.service", "Delegate"), "yes");
     // Reversible: the drop-in goes, Delegate is off again.
     let r = run("delegate('deltest', False)\n");
-    r.success().stdout_has("removed /etc/systemd/system/deltest.service.d/50-rustemd-delegate.conf");
+    r.success()
+        .stdout_has("removed /etc/systemd/system/deltest.service.d/50-rustemd-delegate.conf");
     assert_eq!(show("deltest.service", "Delegate"), "no");
     // At runtime: systemd 252 refuses Delegate on a running unit, and we say what to do...
     sb.exec_ok(&["systemctl", "start", "deltest.service"]);
@@ -374,8 +431,10 @@ print("still here")
         .stderr_has("systemd refused Delegate=yes on deltest.service at runtime")
         .stderr_has("writes a drop-in instead");
     // ... while the properties it does allow are set, typed by introspection.
-    let r = run("unit('deltest.service').SetProperties(True, {'MemoryMax': '20M'})\n\
-                 manager().Manager.SetUnitProperties('deltest.service', True, ['TasksMax=77'])\n");
+    let r = run(
+        "unit('deltest.service').SetProperties(True, {'MemoryMax': '20M'})\n\
+                 manager().Manager.SetUnitProperties('deltest.service', True, ['TasksMax=77'])\n",
+    );
     r.success();
     assert_eq!(show("deltest.service", "MemoryMax"), "20971520");
     assert_eq!(show("deltest.service", "TasksMax"), "77");
@@ -384,4 +443,49 @@ print("still here")
         "-c",
         "systemctl stop deltest.service; rm -rf /etc/systemd/system/deltest.service* /run/systemd/system.control/deltest.service.d; systemctl daemon-reload",
     ]);
+}
+
+#[test]
+fn user_mode_runs_in_the_user_manager() {
+    let sb = Sandbox::shared();
+    sb.exec_ok(&["systemctl", "start", "user@0.service"]);
+    let wrap = [
+        script().to_string_lossy().into_owned(),
+        "exec".into(),
+        sb.name().into(),
+        "--".into(),
+        "env".into(),
+        "XDG_RUNTIME_DIR=/run/user/0".into(),
+    ];
+    let w: Vec<&str> = wrap.iter().map(String::as_str).collect();
+    let r = Shell::new()
+        .wrapped(&w)
+        .input(&sh("head -1 /proc/self/cgroup", "user_mode=True"))
+        .run();
+    r.success()
+        .stdout_has("/user.slice/user-0.slice/user@0.service/app.slice/rustemd");
+}
+
+#[test]
+fn workshop_stress_under_cpu_quota_gets_a_tenth_of_a_cpu() {
+    crate::support::tools::require("/usr/bin/stress", "stress");
+    // The workshop's line, then the CPU time of the unit's processes over 3 s, from /proc.
+    // (Measured from a second unit, which gets the first one's name as $0.)
+    let measure = "sleep 1; P=$(cat /sys/fs/cgroup/systemd/system.slice/$0/cgroup.procs); t() { s=0; for p in $P; do set -- $(cut -d' ' -f14,15 /proc/$p/stat); s=$((s+$1+$2)); done; echo $s; }; a=$(t); sleep 3; b=$(t); echo PCT=$(( (b-a)*100/(3*$(getconf CLK_TCK)) ))";
+    let r = run(&format!(
+        "unit = pystemd.run(\"/usr/bin/stress --cpu 2\", extra={{\"CPUQuota\": 0.1}})\n\
+         run(['/bin/sh', '-c', {measure:?}, unit.Unit.Id], stdout=sys.stdout, wait=True)\n\
+         unit.Stop(b\"replace\")\n"
+    ));
+    r.success();
+    let pct: u32 = r
+        .stdout
+        .lines()
+        .find_map(|l| l.strip_prefix("PCT="))
+        .and_then(|n| n.trim().parse().ok())
+        .unwrap_or_else(|| panic!("no PCT= line: {r:#?}"));
+    assert!(
+        (2..=20).contains(&pct),
+        "stress --cpu 2 under CPUQuota=10% used {pct}% of a CPU"
+    );
 }

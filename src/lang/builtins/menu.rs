@@ -212,17 +212,26 @@ fn run_demo(it: &mut Interp, idx: usize) -> R<Value> {
     )?;
     if let Some(c) = (d.caveat)() {
         let label = if color {
-            nu_ansi_term::Color::Yellow.bold().paint("note:").to_string()
+            nu_ansi_term::Color::Yellow
+                .bold()
+                .paint("note:")
+                .to_string()
         } else {
             "note:".to_string()
         };
         writeln!(it.out, "{label} {c}")?;
     }
-    writeln!(it.out, "stopping {UNIT} (left from an earlier demo, if any)")?;
+    writeln!(
+        it.out,
+        "stopping {UNIT} (left from an earlier demo, if any)"
+    )?;
     let s = it.session.clone();
     it.bus(job::stop_and_reset(&s.bus, UNIT))?;
     if let Some(prepare) = d.prepare {
-        writeln!(it.out, "building {CHROOT} (bash, ls, cat, id and their libraries)")?;
+        writeln!(
+            it.out,
+            "building {CHROOT} (bash, ls, cat, id and their libraries)"
+        )?;
         prepare().map_err(|e| Error::new(format!("{}: {e}", d.name)))?;
     }
     writeln!(it.out, ">>> {}\n", highlight(d.call, color))?;
@@ -363,7 +372,9 @@ mod tests {
             for name in [d.name, socal.as_str()] {
                 let b = BUILTINS.iter().find(|b| b.name == name).unwrap();
                 let Func::Eval(f) = b.func else { panic!() };
-                let Func::Eval(g) = BUILTINS[2 * i].func else { panic!() };
+                let Func::Eval(g) = BUILTINS[2 * i].func else {
+                    panic!()
+                };
                 assert!(std::ptr::fn_addr_eq(f, g), "{name}");
             }
             crate::lang::parser::parse(d.call, &|_| false)

@@ -21,8 +21,8 @@ use crate::lang::convert::{exec_commands, property_data, property_list};
 use crate::lang::error::{Error, Kind};
 use crate::lang::interp::Interp;
 use crate::lang::value::{IntKind, Value, object_value};
-use crate::systemd::properties::PropertyTable;
 use crate::systemd::job;
+use crate::systemd::properties::PropertyTable;
 use crate::systemd::transient::{self, Started, prop, prop_list};
 use crate::systemd::{self, MANAGER_IFACE, unit};
 use crate::term::pty::{Forwarder, Pty, RawMode, Stopped};
@@ -131,7 +131,11 @@ fn property_table(it: &Interp, bus: Option<&Bus>, name: &str) -> R<PropertyTable
     let node = match bus {
         None => it.bus(s.cache.get(&s.bus, systemd::SERVICE, &path))?,
         Some(b) => {
-            let xml = it.bus(crate::bus::cache::introspect_xml(b, systemd::SERVICE, &path))?;
+            let xml = it.bus(crate::bus::cache::introspect_xml(
+                b,
+                systemd::SERVICE,
+                &path,
+            ))?;
             std::sync::Arc::new(Node::parse(&xml).map_err(Error::new)?)
         }
     };
@@ -216,7 +220,10 @@ fn b_open(_: &mut Interp, a: Bound) -> R<Value> {
         .open(&path)
         .map_err(|e| Error::new(format!("open(): cannot open {path}: {e}")))?;
     let fd = f.as_raw_fd();
-    OPENED.lock().map_err(|_| Error::new("open(): lock"))?.push(f);
+    OPENED
+        .lock()
+        .map_err(|_| Error::new("open(): lock"))?
+        .push(f);
     Ok(Value::Int(fd as i128, IntKind::Fd))
 }
 
@@ -270,10 +277,7 @@ fn b_delegate(it: &mut Interp, a: Bound) -> R<Value> {
             }
             Err(e) if e.kind() == std::io::ErrorKind::NotFound => {}
             Err(e) => {
-                return Err(Error::new(format!(
-                    "cannot remove {}: {e}",
-                    file.display()
-                )));
+                return Err(Error::new(format!("cannot remove {}: {e}", file.display())));
             }
         }
     }
@@ -309,9 +313,8 @@ fn yes(b: bool) -> &'static str {
 /// A unit given as a unit object or a name.
 pub fn unit_name_of(v: &Value) -> R<String> {
     match v {
-        Value::Object(o) => unit::name_of_path(&o.path).ok_or_else(|| {
-            Error::new(format!("{} is not a systemd unit object", o.path))
-        }),
+        Value::Object(o) => unit::name_of_path(&o.path)
+            .ok_or_else(|| Error::new(format!("{} is not a systemd unit object", o.path))),
         other => match other.as_text() {
             Some(t) if !t.is_empty() => Ok(unit::normalize(&t)),
             _ => Err(Error::new(format!(
@@ -376,7 +379,9 @@ fn merge(props: &mut Vec<(String, Data)>, name: String, data: Data) {
 fn b_run(it: &mut Interp, a: Bound) -> R<Value> {
     let cmd = a.get(0).cloned().unwrap_or(Value::None);
     if matches!(cmd, Value::None) {
-        return Err(Error::new("run(): the command is missing, e.g. run(['/usr/bin/sleep', 'infinity'])"));
+        return Err(Error::new(
+            "run(): the command is missing, e.g. run(['/usr/bin/sleep', 'infinity'])",
+        ));
     }
     let name = match text_arg(&a, "name")? {
         Some(n) => unit::normalize(&n),
@@ -466,7 +471,9 @@ fn b_run(it: &mut Interp, a: Bound) -> R<Value> {
     if pty.is_some()
         && stdout.is_some()
         && let Ok(term) = std::env::var("TERM")
-        && !env.iter().any(|(k, _)| k.as_text().as_deref() == Some("TERM"))
+        && !env
+            .iter()
+            .any(|(k, _)| k.as_text().as_deref() == Some("TERM"))
     {
         env.push((Value::str("TERM"), Value::Str(term)));
     }
@@ -495,7 +502,9 @@ fn b_run(it: &mut Interp, a: Bound) -> R<Value> {
         merge(&mut props, n, d);
     }
     if let Some(extra) = a.named("extra") {
-        for (n, d) in property_list(extra, &table).map_err(|e| Error::new(format!("run(): extra: {e}")))? {
+        for (n, d) in
+            property_list(extra, &table).map_err(|e| Error::new(format!("run(): extra: {e}")))?
+        {
             merge(&mut props, n, d);
         }
     }

@@ -362,7 +362,9 @@ impl Interp {
             Value::Module("sys") if name == "argv" => Ok(Value::List(
                 self.argv.iter().map(|a| Value::Str(a.clone())).collect(),
             )),
-            Value::Module("sys") if let Some(fd) = builtins::std_stream(name) => Ok(fd),
+            Value::Module("sys") if builtins::std_stream(name).is_some() => {
+                Ok(builtins::std_stream(name).unwrap_or(Value::None))
+            }
             Value::Module(m) => builtins::module_attr(m, name)
                 .ok_or_else(|| Error::new(format!("module '{m}' has no attribute '{name}'"))),
             Value::Object(o) => self.object_attr(o, name),

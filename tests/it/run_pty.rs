@@ -334,3 +334,28 @@ fn menu_demos_show_their_effect_inside() {
     p.expect_prompt();
     p.exit_with_ctrl_d();
 }
+
+#[test]
+fn pty_tab_completes_units_and_ctrl_c_stops_a_waited_run() {
+    let mut p = shell();
+    p.send("status myfirsts");
+    p.send("\t");
+    p.wait_until("the unit completed", SLOW, |v| {
+        v.before_cursor.ends_with("status myfirstservice.service")
+    });
+    p.send("\r");
+    p.expect_text("● myfirstservice.service - My first service");
+    p.expect_prompt();
+    // Ctrl-C while waiting for a unit: the wait ends and nothing is left running.
+    p.line("run(['/bin/sleep', '100'], wait=True, name='ctrl-c-wait')");
+    std::thread::sleep(Duration::from_millis(800));
+    p.send(CTRL_C);
+    p.wait_until("the interruption", SLOW, |v| {
+        v.text()
+            .contains("run ctrl-c-wait.service interrupted; stopped it")
+            && v.is_fresh_prompt()
+    });
+    p.line("print(unit('ctrl-c-wait.service').ActiveState)");
+    p.expect_line("inactive");
+    p.exit_with_ctrl_d();
+}

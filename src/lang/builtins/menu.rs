@@ -321,7 +321,8 @@ macro_rules! demo {
         Builtin {
             name: $name,
             params: &[],
-            help: "Sandboxing demo: an interactive bash in mys.service (see `help menu`)",
+            help: "Sandboxing demo: prints its run(...) call, stops the previous mys.service, then \
+                   runs it (n, p, r: next, previous, same demo)",
             func: Func::Eval($f),
         }
     };

@@ -146,15 +146,23 @@ pub async fn start(
     props: Data,
     follow: bool,
     wait_job: bool,
-) -> Result<Started, CallError> {
+) -> Result<Started, StartError> {
+    let before = |error| StartError {
+        error,
+        created: false,
+    };
     let path = unit_path(name);
-    let mut jobs = bus.subscribe(job_removed_rule()).await?;
+    let mut jobs = bus.subscribe(job_removed_rule()).await.map_err(before)?;
     let changes = if follow {
-        Some(bus.subscribe(unit_changes_rule(&path)).await?)
+        Some(
+            bus.subscribe(unit_changes_rule(&path))
+                .await
+                .map_err(before)?,
+        )
     } else {
         None
     };
-    subscribe_manager(bus).await?;
+    subscribe_manager(bus).await.map_err(before)?;
     let reply = bus
         .call(
             SERVICE,
@@ -168,18 +176,23 @@ pub async fn start(
                 no_aux(),
             ],
         )
-        .await?;
+        .await
+        .map_err(before)?;
     remember(name);
+    let after = |error| StartError {
+        error,
+        created: true,
+    };
     let job = match reply.values.first() {
         Some(Data::Path(p)) => p.clone(),
         _ => {
-            return Err(CallError::Invalid(
+            return Err(after(CallError::Invalid(
                 "StartTransientUnit answered without a job path".into(),
-            ));
+            )));
         }
     };
     let job_result = if wait_job {
-        job_result(&mut jobs, &job).await?
+        job_result(&mut jobs, &job).await.map_err(after)?
     } else {
         "queued".to_string()
     };
@@ -189,6 +202,13 @@ pub async fn start(
         job_result,
         changes,
     })
+}
+
+/// A failed start: the error, and whether the unit was created (and must be cleaned up) or
+/// systemd refused it (then nothing is there, and a unit of the same name is someone else's).
+pub struct StartError {
+    pub error: CallError,
+    pub created: bool,
 }
 
 /// Read one property.

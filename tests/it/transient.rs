@@ -489,3 +489,16 @@ fn workshop_stress_under_cpu_quota_gets_a_tenth_of_a_cpu() {
         "stress --cpu 2 under CPUQuota=10% used {pct}% of a CPU"
     );
 }
+
+/// Regression: a run refused because its name is taken must not stop the unit of that name.
+#[test]
+fn a_refused_start_leaves_the_existing_unit_alone() {
+    let r = run(
+        "a = run(['/bin/sleep', '60'], name='dup')\nb = run(['/bin/sleep', '60'], name='dup')\n",
+    );
+    r.failure()
+        .stderr_has("Failed to start transient unit dup.service")
+        .stderr_has("already");
+    assert_eq!(show("dup.service", "ActiveState"), "active");
+    run("stop dup\n").success();
+}

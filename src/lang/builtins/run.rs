@@ -519,14 +519,24 @@ fn b_run(it: &mut Interp, a: Bound) -> R<Value> {
     let bus: &Bus = other_bus.as_ref().unwrap_or(&s.bus);
     let wait_job = a.named("wait_for_activation").is_none_or(Value::truthy) || follow;
     it.out.flush()?;
-    let mut started = match s.block_on(transient::start(bus, &name, list, follow, wait_job)) {
-        Ok(st) => st,
-        Err(e) => {
-            let started = transient::started().contains(&name);
-            if started {
+    let start =
+        s.block_on(async { Ok(transient::start(bus, &name, list, follow, wait_job).await) });
+    let mut started = match start {
+        Ok(Ok(st)) => st,
+        Ok(Err(e)) => {
+            if e.created {
                 let _ = s.block_on(job::stop_and_reset(bus, &name));
             }
-            return Err(Error::from(&e).context(format!("Failed to start transient unit {name}")));
+            return Err(
+                Error::from(&e.error).context(format!("Failed to start transient unit {name}"))
+            );
+        }
+        // Ctrl-C while starting: stop it if systemd had made it.
+        Err(e) => {
+            if transient::started().contains(&name) {
+                let _ = s.block_on(job::stop_and_reset(bus, &name));
+            }
+            return Err(Error::from(&e).context(format!("Starting {name}")));
         }
     };
     if wait_job && started.job_result != "done" {

@@ -443,4 +443,40 @@ mod tests {
             Some("org.freedesktop.systemd1.Service")
         );
     }
+
+    #[test]
+    fn coloured_like_systemctl_on_a_terminal() {
+        let props = |kv: &[(&str, &str)]| -> Props {
+            kv.iter()
+                .map(|(k, v)| (k.to_string(), Data::Str(v.to_string())))
+                .collect()
+        };
+        let u = Unit {
+            name: "x.service".into(),
+            unit: props(&[("ActiveState", "active"), ("SubState", "running")]),
+            typed: Props::new(),
+            processes: Vec::new(),
+        };
+        let text = render(&u, true);
+        assert!(
+            text.starts_with("\x1b[0;1;32m●\x1b[0m x.service\n"),
+            "{text:?}"
+        );
+        assert!(
+            text.contains("Active: \x1b[0;1;32mactive (running)\x1b[0m"),
+            "{text:?}"
+        );
+        let plain = render(&u, false);
+        assert!(!plain.contains('\x1b'), "{plain:?}");
+        let failed = Unit {
+            unit: props(&[("ActiveState", "failed"), ("SubState", "failed")]),
+            typed: props(&[("Result", "exit-code")]),
+            ..u
+        };
+        let text = render(&failed, false);
+        assert!(
+            text.contains("Active: failed (failed) (Result: exit-code)"),
+            "{text}"
+        );
+    }
 }

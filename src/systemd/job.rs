@@ -2,21 +2,36 @@
 //! driven by the manager's `JobRemoved` signal (subscribed before the call, so it cannot be
 //! missed), as systemctl does.
 
+use std::sync::Mutex;
+
 use crate::bus::connection::{Bus, CallError};
 use crate::bus::data::Data;
 use crate::bus::signals::{MatchRule, Subscription};
 use crate::systemd::{MANAGER_IFACE, MANAGER_PATH, SERVICE};
 
-/// Ask systemd to send us its signals (it only emits them while someone is subscribed).
+/// The buses (by description) whose systemd already sends us its signals.
+static SUBSCRIBED: Mutex<Vec<String>> = Mutex::new(Vec::new());
+
+/// Ask systemd to send us its signals (it only emits them while someone is subscribed); once
+/// per bus: systemd keeps the subscription for as long as our connection lives.
 pub async fn subscribe_manager(bus: &Bus) -> Result<(), CallError> {
+    let key = bus.target().describe();
+    if SUBSCRIBED.lock().is_ok_and(|s| s.contains(&key)) {
+        return Ok(());
+    }
     match bus
         .call(SERVICE, MANAGER_PATH, Some(MANAGER_IFACE), "Subscribe", &[])
         .await
     {
         // Already subscribed on this connection: fine.
-        Err(CallError::Dbus { name, .. }) if name.ends_with(".AlreadySubscribed") => Ok(()),
-        other => other.map(|_| ()),
+        Err(CallError::Dbus { name, .. }) if name.ends_with(".AlreadySubscribed") => {}
+        Err(e) => return Err(e),
+        Ok(_) => {}
     }
+    if let Ok(mut s) = SUBSCRIBED.lock() {
+        s.push(key);
+    }
+    Ok(())
 }
 
 pub fn job_removed_rule() -> MatchRule {

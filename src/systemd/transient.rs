@@ -249,11 +249,18 @@ async fn get_i32(bus: &Bus, path: &str, iface: &str, name: &str) -> Result<i32, 
 
 /// How the main process of the service at `path` ended (read now).
 pub async fn exit_of(bus: &Bus, path: &str) -> Result<Exit, CallError> {
+    // Four small reads in flight at once: one round trip.
+    let (result, code, status, sub_state) = tokio::join!(
+        get_str(bus, path, SERVICE_IFACE, "Result"),
+        get_i32(bus, path, SERVICE_IFACE, "ExecMainCode"),
+        get_i32(bus, path, SERVICE_IFACE, "ExecMainStatus"),
+        get_str(bus, path, UNIT_IFACE, "SubState"),
+    );
     Ok(Exit {
-        result: get_str(bus, path, SERVICE_IFACE, "Result").await?,
-        code: get_i32(bus, path, SERVICE_IFACE, "ExecMainCode").await?,
-        status: get_i32(bus, path, SERVICE_IFACE, "ExecMainStatus").await?,
-        sub_state: get_str(bus, path, UNIT_IFACE, "SubState").await?,
+        result: result?,
+        code: code?,
+        status: status?,
+        sub_state: sub_state?,
     })
 }
 

@@ -502,3 +502,15 @@ fn a_refused_start_leaves_the_existing_unit_alone() {
     assert_eq!(show("dup.service", "ActiveState"), "active");
     run("stop dup\n").success();
 }
+
+#[test]
+fn clean_without_units_stops_what_this_shell_started() {
+    let r = run(
+        "run(['/bin/sleep', '60'], name='cl1')\nrun(['/bin/sleep', '60'], name='cl2')\nclean\n",
+    );
+    r.success()
+        .stdout_has("stopped and reset: cl1.service, cl2.service\n");
+    for u in ["cl1.service", "cl2.service"] {
+        assert_eq!(show(u, "ActiveState"), "inactive", "{u}");
+    }
+}

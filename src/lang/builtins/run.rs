@@ -10,8 +10,8 @@
 
 use std::io::{IsTerminal, Write};
 use std::os::fd::{AsFd, AsRawFd, BorrowedFd, RawFd};
-use std::sync::Mutex;
 use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::{Arc, Mutex};
 
 use super::{Bound, Builtin, Func, R};
 use crate::bus::connection::{Bus, BusTarget, CallError};
@@ -123,27 +123,42 @@ pub fn property_unit(
     }
 }
 
-/// The introspected properties of unit `name` (the unit need not exist: systemd answers for
-/// any unit name with the interfaces of its type).
-fn property_table(it: &Interp, bus: Option<&Bus>, name: &str) -> R<PropertyTable> {
+/// Property tables already introspected, by bus and unit type: systemd's unit interfaces do
+/// not change while it runs, so one introspection per type serves the session.
+type TableCache = Mutex<Vec<((String, String), Arc<PropertyTable>)>>;
+static TABLES: TableCache = Mutex::new(Vec::new());
+
+/// The introspected properties of unit `name`'s type (the unit need not exist: systemd answers
+/// for any unit name with the interfaces of its type).
+fn property_table(it: &Interp, bus: Option<&Bus>, name: &str) -> R<Arc<PropertyTable>> {
+    let b = bus.unwrap_or(&it.session.bus);
+    let key = (
+        b.target().describe(),
+        name.rsplit_once('.').map_or("", |(_, t)| t).to_string(),
+    );
+    if let Some(t) = TABLES
+        .lock()
+        .ok()
+        .and_then(|c| c.iter().find(|(k, _)| *k == key).map(|(_, t)| t.clone()))
+    {
+        return Ok(t);
+    }
     let path = systemd::unit_path(name);
-    let s = &it.session;
-    let node = match bus {
-        None => it.bus(s.cache.get(&s.bus, systemd::SERVICE, &path))?,
-        Some(b) => {
-            let xml = it.bus(crate::bus::cache::introspect_xml(
-                b,
-                systemd::SERVICE,
-                &path,
-            ))?;
-            std::sync::Arc::new(Node::parse(&xml).map_err(Error::new)?)
-        }
-    };
+    let xml = it.bus(crate::bus::cache::introspect_xml(
+        b,
+        systemd::SERVICE,
+        &path,
+    ))?;
+    let node = Node::parse(&xml).map_err(Error::new)?;
     let table = PropertyTable::from_node(&node);
     if table.is_empty() {
         return Err(Error::new(format!(
             "{name}: systemd shows no unit properties for it (is '{name}' a valid unit name?)"
         )));
+    }
+    let table = Arc::new(table);
+    if let Ok(mut c) = TABLES.lock() {
+        c.push((key, table.clone()));
     }
     Ok(table)
 }

@@ -208,7 +208,7 @@ pub static COMMANDS: &[Command] = &[
         name: "clean",
         args: &[arg("UNIT", Unit, Any)],
         flags: &[],
-        summary: "Stop units and reset their failed state (all units run started, without UNIT)",
+        summary: "Stop units and reset their failed state; without UNIT, the units run() started",
         help: "Like systemctl stop followed by systemctl reset-failed. Without UNIT: every \
                unit this shell started with run().",
         scope: Scope::Everywhere,

@@ -514,3 +514,20 @@ fn clean_without_units_stops_what_this_shell_started() {
         assert_eq!(show(u, "ActiveState"), "inactive", "{u}");
     }
 }
+
+#[test]
+fn restart_and_the_systemctl_passthrough() {
+    let r = run("u = run(['/bin/sleep', '60'], name='restart-me')\n\
+                 a = u.Service.MainPID\n\
+                 restart u\n\
+                 print(u.Service.MainPID != a, u.ActiveState)\n\
+                 systemctl show -p Id --value restart-me.service\n\
+                 systemctl --no-pager is-active restart-me\n\
+                 stop u\n");
+    r.success()
+        .stdout_has("True active\nrestart-me.service\nactive\n");
+    let r = run("systemctl is-active no-such-unit-here.service\nprint('goes on')\n");
+    r.failure()
+        .stdout_has("inactive\ngoes on\n")
+        .stderr_has("systemctl is-active no-such-unit-here.service exited with status 3");
+}

@@ -295,6 +295,7 @@ fn run_verb(
         session: &it.session,
         out,
         term: it.term,
+        vars: None,
     };
     let r = commands::run_parsed(&mut ctx, cmd, inv)
         .and_then(|_| ctx.out.flush().map_err(crate::lang::error::Error::from));

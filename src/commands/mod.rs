@@ -7,6 +7,8 @@
 //! One file per verb; busctl's formats live in `crate::busctl`.
 
 mod call;
+mod cat;
+mod clean;
 pub mod completions;
 pub mod doc;
 mod exit;
@@ -16,9 +18,14 @@ mod help;
 mod introspect;
 mod list;
 mod manpage;
+mod restart;
 mod set_property;
 pub mod spec;
+mod status;
+mod stop;
+mod systemctl;
 mod tree;
+pub mod units;
 mod wait;
 
 use std::time::Duration;
@@ -150,6 +157,76 @@ pub static COMMANDS: &[Command] = &[
         run: wait::run,
     },
     Command {
+        name: "status",
+        args: &[arg("UNIT", Unit, Any)],
+        flags: &[],
+        summary: "Show a unit's state like systemctl status (a name, a PID or a unit variable)",
+        help: "Rendered from the unit's D-Bus properties, laid out like systemctl status: \
+               Loaded, Transient, Active with the time, Main PID, Status, Tasks with their \
+               limit, Memory, CPU and the CGroup with its processes (the journal lines are \
+               not shown). UNIT is a unit name (a missing type means .service), a PID, or a \
+               variable holding a unit object (status unit). Without UNIT, the unit this \
+               shell runs in.",
+        scope: Scope::Everywhere,
+        pager: true,
+        run: status::run,
+    },
+    Command {
+        name: "cat",
+        args: &[arg("UNIT", Unit, OneOrMore)],
+        flags: &[],
+        summary: "Show a unit's fragment and drop-ins like systemctl cat, or a file",
+        help: "For a unit: its unit file and drop-ins, each after a `# /path` line, as \
+               systemctl cat prints them (a unit made by run shows its transient file). A \
+               word starting with / is a file, printed as it is.",
+        scope: Scope::Everywhere,
+        pager: true,
+        run: cat::run,
+    },
+    Command {
+        name: "stop",
+        args: &[arg("UNIT", Unit, OneOrMore)],
+        flags: &[],
+        summary: "Stop units and wait for the jobs, like systemctl stop",
+        help: "Stopping the unit this shell runs in (after AttachProcessesToUnit) kills the \
+               shell too: on a terminal you are asked first.",
+        scope: Scope::Everywhere,
+        pager: false,
+        run: stop::run,
+    },
+    Command {
+        name: "restart",
+        args: &[arg("UNIT", Unit, OneOrMore)],
+        flags: &[],
+        summary: "Restart units and wait for the jobs, like systemctl restart",
+        help: "UNIT is a unit name, a PID or a variable holding a unit object.",
+        scope: Scope::Everywhere,
+        pager: false,
+        run: restart::run,
+    },
+    Command {
+        name: "clean",
+        args: &[arg("UNIT", Unit, Any)],
+        flags: &[],
+        summary: "Stop units and reset their failed state; without UNIT, the units run() started",
+        help: "Like systemctl stop followed by systemctl reset-failed. Without UNIT: every \
+               unit this shell started with run().",
+        scope: Scope::Everywhere,
+        pager: false,
+        run: clean::run,
+    },
+    Command {
+        name: "systemctl",
+        args: &[arg("ARGUMENT", Text, Any)],
+        flags: &[],
+        summary: "Run the real systemctl with these arguments",
+        help: "The words are passed to systemctl as typed (its own options included), on \
+               this terminal: systemctl status $PID, systemctl edit x.service, ...",
+        scope: Scope::Shell,
+        pager: false,
+        run: systemctl::run,
+    },
+    Command {
         name: "help",
         args: &[arg("COMMAND", Command, Optional)],
         flags: &[],
@@ -206,6 +283,9 @@ pub static COMMANDS: &[Command] = &[
 /// The prefix that makes a busctl line run as it is (`busctl introspect …`).
 pub const BUSCTL: &str = "busctl";
 
+/// The command whose words go to the real systemctl unparsed.
+const SYSTEMCTL: &str = "systemctl";
+
 /// busctl verbs whose command here has another name, because ours of the same name means
 /// something else (`status X` is a unit's status; `busctl status` is busctl's).
 const BUSCTL_VERBS: &[(&str, &str)] = &[];
@@ -253,6 +333,10 @@ pub fn run(
     words: &[String],
     origin: Origin,
 ) -> Result<Value, Error> {
+    if name == SYSTEMCTL && origin == Origin::Prompt {
+        // Passed through as typed: systemctl's options are not ours.
+        return systemctl::run_raw(ctx, words);
+    }
     if name == BUSCTL {
         return match split_busctl(words) {
             None => run(ctx, "list", words, origin),

@@ -30,6 +30,8 @@ pub enum ArgKind {
     Values,
     /// A command name.
     Command,
+    /// A systemd unit (completed from the loaded units), or a PID.
+    Unit,
     /// One of a fixed set of words.
     Choice(&'static [&'static str]),
     /// Anything (a number, a file name…): nothing to complete.

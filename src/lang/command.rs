@@ -10,6 +10,7 @@ use std::io::Write;
 
 use crate::bus::session::Session;
 use crate::lang::error::Error;
+use crate::lang::interp::Vars;
 use crate::lang::value::Value;
 use crate::term::Term;
 
@@ -18,6 +19,9 @@ pub struct Context<'a> {
     pub session: &'a Session,
     pub out: &'a mut dyn Write,
     pub term: Term,
+    /// The shell's variables, so a command can take a value by name (`status unit`); `None`
+    /// for one-shot runs.
+    pub vars: Option<Vars>,
 }
 
 /// A set of commands the interpreter can run.

@@ -9,6 +9,7 @@ use crate::bus::data::Data;
 use crate::bus::names;
 use crate::bus::sig::Sig;
 use crate::lang::value::{IntKind, Value};
+use crate::systemd::properties::{self, How, PropertyTable, Target};
 
 /// Convert `v` to data of type `sig`; `at` names the position for error messages.
 pub fn to_data(v: &Value, sig: &Sig, at: &str) -> Result<Data, String> {
@@ -284,6 +285,224 @@ pub fn reply_value(values: &[Data]) -> Value {
         [one] => from_data(one),
         many => Value::Tuple(many.iter().map(from_data).collect()),
     }
+}
+
+// ----- unit properties (StartTransientUnit, SetUnitProperties, run(extra=...)) -----
+
+/// One unit property's value, converted the way pystemd and systemd-run do: its type comes
+/// from `target` (introspected), friendly values are accepted (`0.1` for CPUQuota, seconds
+/// for `...Sec`, `"10M"`, `"yes"`, a command line or an argv list for `ExecStart`, a dict
+/// for `Environment`, `"any"` for `IPAddressDeny`, `(src, dst)` pairs for `BindPaths`).
+/// Returns the name sent to systemd and the value.
+pub fn property_data(v: &Value, target: &Target) -> Result<(String, Data), String> {
+    let name = &target.name;
+    let at = name.as_str();
+    if let Some(text) = match v {
+        Value::Str(s) => Some(s.clone()),
+        Value::Bytes(b) => Some(String::from_utf8_lossy(b).into_owned()),
+        _ => None,
+    } {
+        return properties::from_text(target, &text);
+    }
+    let number = match v {
+        Value::Int(n, _) => Some(*n as f64),
+        Value::Float(f) => Some(*f),
+        _ => None,
+    };
+    match (target.how, number) {
+        (How::CpuQuota, Some(f)) => return Ok((name.clone(), properties::cpu_quota(at, f)?)),
+        (How::Seconds, Some(f)) if f >= 0.0 => {
+            return Ok((name.clone(), Data::U64((f * 1_000_000.0).round() as u64)));
+        }
+        (How::CpuQuota | How::Seconds, _) => {
+            return Err(format!(
+                "{at}: expected a number or a text, got {}",
+                short(v)
+            ));
+        }
+        (How::Plain, _) => {}
+    }
+    let items: Option<&Vec<Value>> = match v {
+        Value::List(items) | Value::Tuple(items) => Some(items),
+        _ => None,
+    };
+    let elem = match &target.sig {
+        Sig::Array(e) => Some(e.to_string()),
+        _ => None,
+    };
+    let data = match (&target.sig, elem.as_deref(), v) {
+        (Sig::Str, _, Value::Bool(b)) => Data::Str(if *b { "yes" } else { "no" }.into()),
+        (Sig::Str, _, Value::Int(..) | Value::Float(_)) => Data::Str(v.to_display()),
+        (Sig::U64 | Sig::U32 | Sig::I32 | Sig::I64, _, Value::Float(f)) if f.fract() == 0.0 => {
+            to_data(&Value::int(*f as i128), &target.sig, at)?
+        }
+        // Environment={"FOO": "bar"}
+        (_, Some("s"), Value::Dict(entries)) => Data::Array {
+            elem: Sig::Str,
+            items: entries
+                .iter()
+                .map(|(k, v)| Data::Str(format!("{}={}", k.to_display(), v.to_display())))
+                .collect(),
+        },
+        (_, Some("s"), _) if items.is_some() => Data::Array {
+            elem: Sig::Str,
+            items: items
+                .into_iter()
+                .flatten()
+                .map(|x| match x {
+                    Value::Bytes(b) => Data::Str(String::from_utf8_lossy(b).into_owned()),
+                    other => Data::Str(other.to_display()),
+                })
+                .collect(),
+        },
+        (_, Some("(sasb)"), _) => properties::exec_commands(exec_commands(at, v)?),
+        (_, Some("(iayu)"), _)
+            if items.is_some_and(|i| i.iter().all(|x| x.as_text().is_some())) =>
+        {
+            let words: Vec<String> = items
+                .into_iter()
+                .flatten()
+                .filter_map(Value::as_text)
+                .collect();
+            properties::ip_prefixes(at, &words.join(" "))?
+        }
+        (_, Some("(ssbt)"), _) if items.is_some() => Data::Array {
+            elem: Sig::parse("(ssbt)").expect("valid signature"),
+            items: items
+                .into_iter()
+                .flatten()
+                .enumerate()
+                .map(|(n, x)| bind_path(at, n, x, target))
+                .collect::<Result<_, _>>()?,
+        },
+        (_, Some("(ss)"), Value::Tuple(_)) => {
+            to_data(&Value::List(vec![v.clone()]), &target.sig, at)?
+        }
+        _ => to_data(v, &target.sig, at)?,
+    };
+    Ok((name.clone(), data))
+}
+
+/// `BindPaths` items: `(src, dst)`, `(src, dst, ignore, flags)` or `"src:dst"`.
+fn bind_path(at: &str, n: usize, x: &Value, target: &Target) -> Result<Data, String> {
+    let at = format!("{at} [{n}]");
+    match x {
+        Value::Tuple(f) | Value::List(f) if f.len() == 2 => to_data(
+            &Value::Tuple(vec![
+                f[0].clone(),
+                f[1].clone(),
+                Value::Bool(false),
+                Value::int(0),
+            ]),
+            &Sig::parse("(ssbt)").expect("valid signature"),
+            &at,
+        ),
+        other => match other.as_text() {
+            Some(t) => match properties::from_text(target, &t)?.1 {
+                Data::Array { mut items, .. } if items.len() == 1 => Ok(items.remove(0)),
+                _ => Err(format!("{at}: '{t}' is not one SOURCE:DESTINATION")),
+            },
+            None => to_data(other, &Sig::parse("(ssbt)").expect("valid signature"), &at),
+        },
+    }
+}
+
+/// Exec commands from a command line, an argv list, `(path, argv, ignore)` tuples, or a
+/// list of any of those.
+pub fn exec_commands(at: &str, v: &Value) -> Result<Vec<Data>, String> {
+    let one = |x: &Value| -> Result<Data, String> {
+        match x {
+            Value::Str(_) | Value::Bytes(_) => {
+                properties::exec_command(at, &x.as_text().unwrap_or_default())
+            }
+            Value::List(argv) if argv.iter().all(|a| a.as_text().is_some()) => {
+                let argv = argv.iter().filter_map(Value::as_text).collect();
+                properties::command_data(at, argv, false)
+            }
+            Value::Tuple(f) if f.len() == 3 => to_data(
+                x,
+                &Sig::Struct(vec![Sig::Str, Sig::Array(Box::new(Sig::Str)), Sig::Bool]),
+                at,
+            ),
+            other => Err(format!(
+                "{at}: expected a command line, an argv list or (path, argv, ignore_failure), got {}",
+                short(other)
+            )),
+        }
+    };
+    match v {
+        Value::None => Ok(Vec::new()),
+        // One argv list: ["/bin/sleep", "5"].
+        Value::List(items)
+            if items
+                .iter()
+                .all(|a| matches!(a, Value::Str(_) | Value::Bytes(_))) =>
+        {
+            if items.is_empty() {
+                return Ok(Vec::new());
+            }
+            Ok(vec![one(v)?])
+        }
+        Value::List(items) => items.iter().map(one).collect(),
+        other => Ok(vec![one(other)?]),
+    }
+}
+
+/// A property list as given by the user: a dict, `["Key=Value", ...]` (systemd-run's
+/// `-p`), or `[(key, value), ...]` (an `a(sv)` already spelled out); `None` values are left
+/// out, as pystemd does. Each entry is resolved against `table` and converted.
+pub fn property_list(v: &Value, table: &PropertyTable) -> Result<Vec<(String, Data)>, String> {
+    let mut pairs: Vec<(String, Value)> = Vec::new();
+    match v {
+        Value::None => {}
+        Value::Dict(entries) => {
+            for (k, val) in entries {
+                let key = k
+                    .as_text()
+                    .ok_or_else(|| format!("property names must be strings, got {}", short(k)))?;
+                pairs.push((key, val.clone()));
+            }
+        }
+        Value::List(items) | Value::Tuple(items) => {
+            for x in items {
+                match x {
+                    Value::Str(s) => {
+                        let (k, val) = s.split_once('=').ok_or_else(|| {
+                            format!("'{s}' is not Key=Value (e.g. 'MemoryMax=10M')")
+                        })?;
+                        pairs.push((k.trim().to_string(), Value::Str(val.to_string())));
+                    }
+                    Value::Tuple(kv) | Value::List(kv) if kv.len() == 2 => {
+                        let key = kv[0].as_text().ok_or_else(|| {
+                            format!("property names must be strings, got {}", short(&kv[0]))
+                        })?;
+                        pairs.push((key, kv[1].clone()));
+                    }
+                    other => {
+                        return Err(format!(
+                            "expected 'Key=Value' or (key, value), got {}",
+                            short(other)
+                        ));
+                    }
+                }
+            }
+        }
+        other => {
+            return Err(format!(
+                "expected unit properties as a dict, ['Key=Value', ...] or [(key, value), ...], got {}",
+                short(other)
+            ));
+        }
+    }
+    let mut out = Vec::with_capacity(pairs.len());
+    for (k, val) in pairs {
+        if matches!(val, Value::None) {
+            continue;
+        }
+        let target = table.resolve(&k)?;
+        out.push(property_data(&val, &target)?);
+    }
+    Ok(out)
 }
 
 #[cfg(test)]

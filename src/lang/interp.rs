@@ -90,6 +90,7 @@ impl Interp {
             session: &self.session,
             out: &mut *self.out,
             term: self.term,
+            vars: Some(self.vars.clone()),
         };
         let v = commands.run(&mut ctx, name, words)?;
         if !matches!(v, Value::None) {
@@ -101,7 +102,14 @@ impl Interp {
     pub fn exec(&mut self, stmt: &Stmt) -> R<()> {
         match &stmt.kind {
             StmtKind::Expr(e) => {
-                let v = self.eval(e)?;
+                let mut v = self.eval(e)?;
+                // IPython's autocall, for the menu demos: `n` or `bash_socal` alone runs it.
+                if matches!(e.kind, ExprKind::Name(_))
+                    && let Value::Builtin(b) = &v
+                    && builtins::autocall(b)
+                {
+                    v = self.call(&v.clone(), Args::default())?;
+                }
                 if !matches!(v, Value::None) {
                     // Like IPython, a statement's value is shown (in batch mode too).
                     writeln!(self.out, "{}", v.pretty(100))?;
@@ -354,6 +362,9 @@ impl Interp {
             Value::Module("sys") if name == "argv" => Ok(Value::List(
                 self.argv.iter().map(|a| Value::Str(a.clone())).collect(),
             )),
+            Value::Module("sys") if builtins::std_stream(name).is_some() => {
+                Ok(builtins::std_stream(name).unwrap_or(Value::None))
+            }
             Value::Module(m) => builtins::module_attr(m, name)
                 .ok_or_else(|| Error::new(format!("module '{m}' has no attribute '{name}'"))),
             Value::Object(o) => self.object_attr(o, name),
@@ -391,6 +402,19 @@ impl Interp {
                     })
                     .collect(),
             ));
+        }
+        // pystemd puts every interface's members on the object too: `unit.Stop`, `unit.Id`.
+        let owner = node.interface_by_short(name).is_none().then(|| {
+            node.interfaces
+                .iter()
+                .find(|i| i.property(name).is_some() || i.method(name).is_some())
+        });
+        if let Some(Some(i)) = owner {
+            let iface = Rc::new(InterfaceRef {
+                object: o.clone(),
+                name: i.name.clone(),
+            });
+            return self.interface_attr(&iface, name);
         }
         match node.interface_by_short(name) {
             Some(i) => Ok(Value::Interface(Rc::new(InterfaceRef {
@@ -549,6 +573,18 @@ impl Interp {
             }
             slots[pos] = Some(v);
         }
+        let o = &m.interface.object;
+        // systemd's unit property lists are typed by the unit's own introspected properties.
+        let props_of = builtins::property_unit(
+            &m.interface.name,
+            &m.name,
+            &o.path,
+            slots.first().and_then(Option::as_ref),
+        );
+        if props_of.is_some() && want == 4 && slots[3].is_none() {
+            // StartTransientUnit's auxiliary units may be left out, as with pystemd.
+            slots[3] = Some(Value::List(Vec::new()));
+        }
         let mut data = Vec::with_capacity(want);
         for (n, (slot, arg)) in slots.into_iter().zip(&method.inputs).enumerate() {
             let label = match &arg.name {
@@ -562,10 +598,16 @@ impl Interp {
                     method.describe()
                 )));
             };
+            if arg.sig == "a(sv)"
+                && let Some(unit) = &props_of
+            {
+                data.push(builtins::unit_property_list(self, unit, &v)?);
+                continue;
+            }
             let sig = Sig::parse(&arg.sig).map_err(|e| Error::new(e.to_string()))?;
             data.push(to_data(&v, &sig, &label)?);
         }
-        let o = &m.interface.object;
+        builtins::confirm_self_stop(&o.service, &o.path, &m.interface.name, &m.name, &data)?;
         let s = &self.session;
         let reply =
             self.bus(

@@ -231,6 +231,7 @@ impl Completer {
         let w = |i: usize| words.get(i).map(|(w, _)| w.as_str()).unwrap_or("");
         let items: Vec<String> = match kind {
             ArgKind::Command => self.command_names().collect(),
+            ArgKind::Unit => commands::units::loaded(&self.session),
             ArgKind::Choice(words) => words.iter().map(|w| w.to_string()).collect(),
             ArgKind::Text => Vec::new(),
             ArgKind::Service => self.bus_names().to_vec(),

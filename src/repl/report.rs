@@ -23,6 +23,11 @@ pub fn hint(e: &Error, target: &BusTarget) -> Option<&'static str> {
             "is systemd running here? scripts/workshop gives a shell on a real systemd in a \
              sandbox",
         ),
+        Kind::Dbus(name) if name == "org.freedesktop.systemd1.NoUnitForPID" => Some(
+            "that process belongs to no unit: a shell started by a plain `scripts/sandbox exec` \
+             is outside every unit; start the shell with scripts/workshop (it runs it in a \
+             scope), or in a scope of your own: systemd-run --scope rustemd-shell",
+        ),
         Kind::Timeout => Some("the peer is slow or stuck; try again, or raise --timeout"),
         _ => None,
     }
@@ -101,5 +106,12 @@ mod tests {
         gone.kind = Kind::Disconnected;
         assert!(hint(&gone, &BusTarget::System).is_some());
         assert_eq!(hint(&gone, &BusTarget::User), None);
+        let mut no_unit = Error::new("PID 7 does not belong to any loaded unit.");
+        no_unit.kind = Kind::Dbus("org.freedesktop.systemd1.NoUnitForPID".into());
+        assert!(
+            hint(&no_unit, &BusTarget::System)
+                .unwrap()
+                .contains("scripts/workshop")
+        );
     }
 }

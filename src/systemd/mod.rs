@@ -3,7 +3,11 @@
 //! or knows a command.
 
 pub mod cgroup;
+pub mod job;
+pub mod properties;
 pub mod time;
+pub mod transient;
+pub mod unit;
 
 use crate::bus::path;
 

@@ -99,9 +99,191 @@ pub fn parse_sec(text: &str) -> Result<Option<Duration>, String> {
     parse_span(text, 1_000_000)
 }
 
+const USEC_PER_SEC: u64 = 1_000_000;
+const USEC_PER_MINUTE: u64 = 60 * USEC_PER_SEC;
+const USEC_PER_HOUR: u64 = 60 * USEC_PER_MINUTE;
+const USEC_PER_DAY: u64 = 24 * USEC_PER_HOUR;
+const USEC_PER_WEEK: u64 = 7 * USEC_PER_DAY;
+const USEC_PER_MONTH: u64 = 2_629_800 * USEC_PER_SEC;
+const USEC_PER_YEAR: u64 = 31_557_600 * USEC_PER_SEC;
+
+/// systemd's `format_timespan`: `1min 30s`, `50ms`, `1.500s`, to `accuracy` µs.
+pub fn format_timespan(t: u64, accuracy: u64) -> String {
+    const TABLE: &[(&str, u64)] = &[
+        ("y", USEC_PER_YEAR),
+        ("month", USEC_PER_MONTH),
+        ("w", USEC_PER_WEEK),
+        ("d", USEC_PER_DAY),
+        ("h", USEC_PER_HOUR),
+        ("min", USEC_PER_MINUTE),
+        ("s", USEC_PER_SEC),
+        ("ms", 1000),
+        ("us", 1),
+    ];
+    if t == u64::MAX {
+        return "infinity".into();
+    }
+    if t == 0 {
+        return "0".into();
+    }
+    let accuracy = accuracy.max(1);
+    let mut t = t;
+    let mut out = String::new();
+    for &(suffix, usec) in TABLE {
+        if t == 0 {
+            break;
+        }
+        if t < accuracy && !out.is_empty() {
+            break;
+        }
+        if t < usec {
+            continue;
+        }
+        let a = t / usec;
+        let mut b = t % usec;
+        let sep = if out.is_empty() { "" } else { " " };
+        if t < USEC_PER_MINUTE && b > 0 {
+            let mut j: i32 = 0;
+            let mut cc = usec;
+            while cc > 1 {
+                j += 1;
+                cc /= 10;
+            }
+            let mut cc = accuracy;
+            while cc > 1 {
+                b /= 10;
+                j -= 1;
+                cc /= 10;
+            }
+            if j > 0 {
+                out.push_str(&format!("{sep}{a}.{b:0width$}{suffix}", width = j as usize));
+                break;
+            }
+        }
+        out.push_str(&format!("{sep}{a}{suffix}"));
+        t = b;
+    }
+    out
+}
+
+/// systemd's `format_timestamp_relative` for a time `d` µs in the past: `8s ago`.
+pub fn format_ago(d: u64) -> String {
+    let s = |n: u64, unit: &str| format!("{n}{unit}");
+    let text = if d >= USEC_PER_YEAR {
+        let years = d / USEC_PER_YEAR;
+        let months = (d % USEC_PER_YEAR) / USEC_PER_MONTH;
+        format!(
+            "{years} {} {months} {}",
+            if years == 1 { "year" } else { "years" },
+            if months == 1 { "month" } else { "months" }
+        )
+    } else if d >= USEC_PER_MONTH {
+        let months = d / USEC_PER_MONTH;
+        let days = (d % USEC_PER_MONTH) / USEC_PER_DAY;
+        format!(
+            "{months} {} {days} {}",
+            if months == 1 { "month" } else { "months" },
+            if days == 1 { "day" } else { "days" }
+        )
+    } else if d >= USEC_PER_WEEK {
+        let weeks = d / USEC_PER_WEEK;
+        let days = (d % USEC_PER_WEEK) / USEC_PER_DAY;
+        format!(
+            "{weeks} {} {days} {}",
+            if weeks == 1 { "week" } else { "weeks" },
+            if days == 1 { "day" } else { "days" }
+        )
+    } else if d >= 2 * USEC_PER_DAY {
+        format!("{} days", d / USEC_PER_DAY)
+    } else if d >= 25 * USEC_PER_HOUR {
+        format!("1 day {}h", (d - USEC_PER_DAY) / USEC_PER_HOUR)
+    } else if d >= 6 * USEC_PER_HOUR {
+        s(d / USEC_PER_HOUR, "h")
+    } else if d >= USEC_PER_HOUR {
+        format!(
+            "{}h {}min",
+            d / USEC_PER_HOUR,
+            (d % USEC_PER_HOUR) / USEC_PER_MINUTE
+        )
+    } else if d >= 5 * USEC_PER_MINUTE {
+        s(d / USEC_PER_MINUTE, "min")
+    } else if d >= USEC_PER_MINUTE {
+        format!(
+            "{}min {}s",
+            d / USEC_PER_MINUTE,
+            (d % USEC_PER_MINUTE) / USEC_PER_SEC
+        )
+    } else if d >= USEC_PER_SEC {
+        s(d / USEC_PER_SEC, "s")
+    } else if d >= 1000 {
+        s(d / 1000, "ms")
+    } else if d > 0 {
+        s(d, "us")
+    } else {
+        return "now".into();
+    };
+    format!("{text} ago")
+}
+
+/// systemd's `format_timestamp` in local time: `Wed 2026-11-25 20:45:37 UTC`.
+pub fn format_timestamp(usec: u64) -> String {
+    let secs = (usec / USEC_PER_SEC) as nix::libc::time_t;
+    // SAFETY: `tm` is plain data that localtime_r fills; `secs` outlives the call.
+    let mut tm: nix::libc::tm = unsafe { std::mem::zeroed() };
+    // SAFETY: both pointers are valid for the call; localtime_r is thread-safe.
+    if unsafe { nix::libc::localtime_r(&secs, &mut tm) }.is_null() {
+        return format!("@{}", usec / USEC_PER_SEC);
+    }
+    let mut buf = [0u8; 128];
+    let fmt = c"%a %Y-%m-%d %H:%M:%S %Z";
+    // SAFETY: strftime writes at most buf.len() bytes into buf and reads the NUL-terminated
+    // format and the filled `tm`.
+    let n = unsafe { nix::libc::strftime(buf.as_mut_ptr().cast(), buf.len(), fmt.as_ptr(), &tm) };
+    String::from_utf8_lossy(&buf[..n]).into_owned()
+}
+
+/// systemd's `format_bytes`: `184.0K`, `10.0M`, `512B`.
+pub fn format_bytes(b: u64) -> String {
+    const UNITS: &[(&str, u64)] = &[
+        ("E", 1 << 60),
+        ("P", 1 << 50),
+        ("T", 1 << 40),
+        ("G", 1 << 30),
+        ("M", 1 << 20),
+        ("K", 1 << 10),
+    ];
+    for (i, &(suffix, factor)) in UNITS.iter().enumerate() {
+        if b >= factor {
+            // Exactly systemd's rounding (format_bytes_full).
+            let tenth = match UNITS.get(i + 1) {
+                Some(&(_, next)) => (b / next * 10 / 1024) % 10,
+                None => (b as u128 * 10 / factor as u128) as u64 % 10,
+            };
+            return format!("{}.{tenth}{suffix}", b / factor);
+        }
+    }
+    format!("{b}B")
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn formats_like_systemd() {
+        assert_eq!(format_timespan(1_000, 1_000), "1ms");
+        assert_eq!(format_timespan(50_000, 1_000), "50ms");
+        assert_eq!(format_timespan(1_500_000, 1_000), "1.500s");
+        assert_eq!(format_timespan(90_000_000, 1_000_000), "1min 30s");
+        assert_eq!(format_ago(8_000_000), "8s ago");
+        assert_eq!(format_ago(175_000_000), "2min 55s ago");
+        assert_eq!(format_ago(17_000), "17ms ago");
+        assert_eq!(format_bytes(188_416), "184.0K");
+        assert_eq!(format_bytes(10 << 20), "10.0M");
+        assert_eq!(format_bytes(512), "512B");
+        let t = format_timestamp(0);
+        assert!(t.contains("1970-01-01") || t.contains("1969-12-31"), "{t}");
+    }
 
     #[test]
     fn spans_table() {

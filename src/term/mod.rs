@@ -6,6 +6,7 @@
 //! nothing else in the crate, so any layer may use it.
 
 pub mod pager;
+pub mod pty;
 
 use std::io::IsTerminal;
 
@@ -73,6 +74,23 @@ impl Term {
     pub fn ellipsize(&self) -> bool {
         self.tty && !self.full
     }
+}
+
+/// Ask a yes/no question on the terminal (stderr, then a line from stdin); `None` when there
+/// is no terminal to ask on (scripts, pipes), so the caller just goes on.
+pub fn confirm(question: &str) -> Option<bool> {
+    use std::io::{BufRead, Write};
+    if !(std::io::stdin().is_terminal() && std::io::stderr().is_terminal()) {
+        return None;
+    }
+    let mut err = std::io::stderr().lock();
+    let _ = write!(err, "{question} [y/N] ");
+    let _ = err.flush();
+    let mut line = String::new();
+    if std::io::stdin().lock().read_line(&mut line).is_err() {
+        return Some(false);
+    }
+    Some(matches!(line.trim(), "y" | "Y" | "yes" | "YES" | "Yes"))
 }
 
 #[cfg(test)]

@@ -19,20 +19,20 @@ use crate::support::dbus::PrivateBus;
 use crate::support::testservice::{ODD_NAME, TEST_NAME, TEST_PATH};
 use crate::support::tools;
 
-const BIN: &str = env!("CARGO_BIN_EXE_rustemd-shell");
-const PROMPT: &str = "rustemd> ";
+pub(crate) const BIN: &str = env!("CARGO_BIN_EXE_rustemd-shell");
+pub(crate) const PROMPT: &str = "rustemd> ";
 /// Upper bound for any single wait.
-const WAIT: Duration = Duration::from_secs(10);
+pub(crate) const WAIT: Duration = Duration::from_secs(10);
 
 /// Rows of the pty and of its emulated screen.
-const ROWS: u16 = 50;
+pub(crate) const ROWS: u16 = 50;
 /// Columns of the pty and of its emulated screen: wide enough that no test line wraps.
-const COLS: u16 = 250;
+pub(crate) const COLS: u16 = 250;
 /// Rows the emulated screen keeps once they scroll off the top (far more than any test prints).
 const SCROLLBACK: usize = 10_000;
 
 const TAB: &str = "\t";
-const CTRL_C: &str = "\x03";
+pub(crate) const CTRL_C: &str = "\x03";
 const CTRL_D: &str = "\x04";
 
 /// A terminal emulator of the pty's size.
@@ -64,39 +64,39 @@ fn screen_rows(screen: &mut vt100::Screen, from: usize, to: usize) -> Vec<String
 
 /// What a wait looks at: the screen from the mark (see [`Pty`]) down to the cursor.
 #[derive(Debug)]
-struct View {
+pub(crate) struct View {
     /// The rows from the mark to the cursor's row (the last one).
-    rows: Vec<String>,
+    pub(crate) rows: Vec<String>,
     /// The cursor's row up to the cursor: on an edit line, what was typed (without the grey
     /// hint that may follow the cursor).
-    before_cursor: String,
+    pub(crate) before_cursor: String,
 }
 
 impl View {
     /// The rows joined by `\n`.
-    fn text(&self) -> String {
+    pub(crate) fn text(&self) -> String {
         self.rows.join("\n")
     }
 
     /// The row of the cursor: the line being edited, or the one being printed.
-    fn cursor_row(&self) -> &str {
+    pub(crate) fn cursor_row(&self) -> &str {
         self.rows.last().map(String::as_str).unwrap_or("")
     }
 
     /// The rows above the cursor's row: lines already finished.
-    fn finished_rows(&self) -> &[String] {
+    pub(crate) fn finished_rows(&self) -> &[String] {
         &self.rows[..self.rows.len().saturating_sub(1)]
     }
 
     /// The cursor's row is an empty prompt, below the mark.
-    fn is_fresh_prompt(&self) -> bool {
+    pub(crate) fn is_fresh_prompt(&self) -> bool {
         self.rows.len() > 1 && self.cursor_row().trim_end() == PROMPT.trim_end()
     }
 }
 
 /// A program running on a pty, with the terminal screen it drew so far.
-struct Pty {
-    session: Session<UnixProcess, PtyStream>,
+pub(crate) struct Pty {
+    pub(crate) session: Session<UnixProcess, PtyStream>,
     /// The emulated terminal: every byte read from the pty is fed to it.
     screen: vt100::Parser,
     /// Every byte read from the pty (for failure messages).
@@ -110,7 +110,7 @@ struct Pty {
 
 impl Pty {
     #[track_caller]
-    fn spawn_cmd(mut cmd: Command, home: tempfile::TempDir) -> Pty {
+    pub(crate) fn spawn_cmd(mut cmd: Command, home: tempfile::TempDir) -> Pty {
         cmd.env("NO_COLOR", "1")
             .env("TERM", "xterm")
             .env("HOME", home.path())
@@ -148,7 +148,7 @@ impl Pty {
     }
 
     #[track_caller]
-    fn send(&mut self, s: &str) {
+    pub(crate) fn send(&mut self, s: &str) {
         self.session
             .write_all(s.as_bytes())
             .expect("write to the pty");
@@ -158,7 +158,7 @@ impl Pty {
 
     /// Type a line and press Enter.
     #[track_caller]
-    fn line(&mut self, s: &str) {
+    pub(crate) fn line(&mut self, s: &str) {
         self.send(s);
         self.send("\r");
     }
@@ -166,7 +166,7 @@ impl Pty {
     /// Read whatever is available now into the screen; false once the program is gone (EOF or
     /// EIO).
     #[track_caller]
-    fn pump(&mut self) -> bool {
+    pub(crate) fn pump(&mut self) -> bool {
         let mut buf = [0u8; 8192];
         let alive = loop {
             match self.session.try_read(&mut buf) {
@@ -204,7 +204,7 @@ impl Pty {
     }
 
     /// Everything since the mark, as on screen, rows joined by `\n`.
-    fn since_mark(&mut self) -> String {
+    pub(crate) fn since_mark(&mut self) -> String {
         self.view().0.text()
     }
 
@@ -212,7 +212,12 @@ impl Pty {
     /// mark to the cursor's row (the line being edited stays in view for the next wait). Panics
     /// with the screen on timeout.
     #[track_caller]
-    fn wait_until(&mut self, what: &str, limit: Duration, pred: impl Fn(&View) -> bool) -> View {
+    pub(crate) fn wait_until(
+        &mut self,
+        what: &str,
+        limit: Duration,
+        pred: impl Fn(&View) -> bool,
+    ) -> View {
         let deadline = Instant::now() + limit;
         loop {
             let alive = self.pump();
@@ -242,13 +247,13 @@ impl Pty {
 
     /// Wait until `needle` appears on the screen since the mark.
     #[track_caller]
-    fn expect_text(&mut self, needle: &str) -> View {
+    pub(crate) fn expect_text(&mut self, needle: &str) -> View {
         self.wait_until(&format!("{needle:?}"), WAIT, |v| v.text().contains(needle))
     }
 
     /// Wait until one finished row (after the mark) is exactly `line` (trimmed).
     #[track_caller]
-    fn expect_line(&mut self, line: &str) -> View {
+    pub(crate) fn expect_line(&mut self, line: &str) -> View {
         self.wait_until(&format!("the line {line:?}"), WAIT, |v| {
             // Only finished rows count (the cursor's row may still be growing).
             v.finished_rows().iter().any(|l| l.trim() == line)
@@ -267,7 +272,7 @@ impl Pty {
 
     /// Wait for a fresh prompt (on a new row since the mark) with an empty edit line.
     #[track_caller]
-    fn expect_prompt(&mut self) -> View {
+    pub(crate) fn expect_prompt(&mut self) -> View {
         let sent = self.sent;
         self.wait_until("a fresh empty prompt", WAIT, |v| {
             if sent {
@@ -289,7 +294,7 @@ impl Pty {
 
     /// Ctrl-D at an empty prompt; the shell must exit within the limit.
     #[track_caller]
-    fn exit_with_ctrl_d(&mut self) {
+    pub(crate) fn exit_with_ctrl_d(&mut self) {
         self.send(CTRL_D);
         let deadline = Instant::now() + WAIT;
         while self.pump() {
@@ -516,7 +521,7 @@ fn pty_bad_input_keeps_shell_going() {
 }
 
 /// Tokens of `stty -a`, e.g. "icanon" or "-echo".
-fn stty_tokens(out: &str) -> Vec<String> {
+pub(crate) fn stty_tokens(out: &str) -> Vec<String> {
     out.split(|c: char| c.is_whitespace() || c == ';')
         .filter(|t| !t.is_empty())
         .map(str::to_string)

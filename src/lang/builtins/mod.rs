@@ -203,11 +203,21 @@ macro_rules! eval {
 }
 
 mod core;
+mod menu;
 mod methods;
 mod pystemd;
+mod run;
+
+pub use menu::autocall;
+pub use run::{confirm_self_stop, property_unit, std_stream, unit_name_of, unit_property_list};
 
 /// The tables of builtins, by family.
-static TABLES: &[&[Builtin]] = &[core::BUILTINS, pystemd::BUILTINS];
+static TABLES: &[&[Builtin]] = &[
+    core::BUILTINS,
+    pystemd::BUILTINS,
+    run::BUILTINS,
+    menu::BUILTINS,
+];
 
 /// Every builtin.
 pub fn all() -> impl Iterator<Item = &'static Builtin> {

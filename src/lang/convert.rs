@@ -60,6 +60,7 @@ pub fn to_data(v: &Value, sig: &Sig, at: &str) -> Result<Data, String> {
             (Value::List(items) | Value::Tuple(items), _) => Data::Array {
                 elem: (**elem).clone(),
                 items: items
+                    .borrow()
                     .iter()
                     .enumerate()
                     .map(|(n, x)| to_data(x, elem, &format!("{at} [{n}]")))
@@ -72,6 +73,8 @@ pub fn to_data(v: &Value, sig: &Sig, at: &str) -> Result<Data, String> {
                 key: (**k).clone(),
                 value: (**val).clone(),
                 entries: entries
+                    .borrow()
+                    .entries()
                     .iter()
                     .map(|(ek, ev)| {
                         let key = to_data(ek, k, &format!("{at} key {}", ek.repr()))?;
@@ -83,9 +86,10 @@ pub fn to_data(v: &Value, sig: &Sig, at: &str) -> Result<Data, String> {
             _ => return mismatch(&format!("a dict ({sig})")),
         },
         Sig::Struct(fields) => match v {
-            Value::Tuple(items) | Value::List(items) if items.len() == fields.len() => {
+            Value::Tuple(items) | Value::List(items) if items.borrow().len() == fields.len() => {
                 Data::Struct(
                     items
+                        .borrow()
                         .iter()
                         .zip(fields)
                         .enumerate()
@@ -148,6 +152,16 @@ fn short(v: &Value) -> String {
 
 /// The D-Bus data a value stands for on its own (inside a variant).
 pub fn infer_data(v: &Value, at: &str) -> Result<Data, String> {
+    infer_depth(v, at, 0)
+}
+
+fn infer_depth(v: &Value, at: &str, depth: usize) -> Result<Data, String> {
+    if depth > 64 {
+        return Err(format!(
+            "{at}: the value is nested deeper than D-Bus allows (64 levels)"
+        ));
+    }
+    let infer_data = |v: &Value, at: &str| infer_depth(v, at, depth + 1);
     Ok(match v {
         Value::Bool(b) => Data::Bool(*b),
         Value::Int(n, kind) => {
@@ -176,6 +190,7 @@ pub fn infer_data(v: &Value, at: &str) -> Result<Data, String> {
         },
         Value::List(items) => {
             let datas: Vec<Data> = items
+                .borrow()
                 .iter()
                 .enumerate()
                 .map(|(n, x)| infer_data(x, &format!("{at} [{n}]")))
@@ -191,14 +206,17 @@ pub fn infer_data(v: &Value, at: &str) -> Result<Data, String> {
             };
             Data::Array { elem, items }
         }
-        Value::Tuple(items) if !items.is_empty() => Data::Struct(
+        Value::Tuple(items) if !items.borrow().is_empty() => Data::Struct(
             items
+                .borrow()
                 .iter()
                 .enumerate()
                 .map(|(n, x)| infer_data(x, &format!("{at} field {n}")))
                 .collect::<Result<_, _>>()?,
         ),
         Value::Dict(entries) => {
+            let entries = entries.borrow();
+            let entries = entries.entries();
             let keys: Vec<Data> = entries
                 .iter()
                 .map(|(k, _)| infer_data(k, at))
@@ -265,14 +283,14 @@ pub fn from_data(d: &Data) -> Value {
                 .map(|x| if let Data::Byte(b) = x { *b } else { 0 })
                 .collect(),
         ),
-        Data::Array { items, .. } => Value::List(items.iter().map(from_data).collect()),
-        Data::Dict { entries, .. } => Value::Dict(
+        Data::Array { items, .. } => Value::list(items.iter().map(from_data).collect()),
+        Data::Dict { entries, .. } => Value::dict_from_bus(
             entries
                 .iter()
                 .map(|(k, v)| (from_data(k), from_data(v)))
                 .collect(),
         ),
-        Data::Struct(fields) => Value::Tuple(fields.iter().map(from_data).collect()),
+        Data::Struct(fields) => Value::tuple(fields.iter().map(from_data).collect()),
         Data::Variant(inner) => from_data(inner),
     }
 }
@@ -282,7 +300,7 @@ pub fn reply_value(values: &[Data]) -> Value {
     match values {
         [] => Value::None,
         [one] => from_data(one),
-        many => Value::Tuple(many.iter().map(from_data).collect()),
+        many => Value::tuple(many.iter().map(from_data).collect()),
     }
 }
 
@@ -319,7 +337,7 @@ mod tests {
     #[test]
     fn errors_name_the_position() {
         let e = to_data(
-            &Value::List(vec![Value::int(1), Value::str("x")]),
+            &Value::list(vec![Value::int(1), Value::str("x")]),
             &sig("au"),
             "argument 3",
         )
@@ -342,7 +360,7 @@ mod tests {
             Data::Path("/x".into())
         );
         let d = to_data(
-            &Value::Dict(vec![(Value::str("k"), Value::int(1))]),
+            &Value::dict(vec![(Value::str("k"), Value::int(1))]).unwrap(),
             &sig("a{sv}"),
             "a",
         )

@@ -15,7 +15,7 @@ use crate::bus::data::Data;
 use crate::bus::names;
 use crate::bus::session::Session;
 use crate::commands::{self, ArgKind, Command, Origin};
-use crate::lang::ast::{Expr, ExprKind, StmtKind};
+use crate::lang::ast::{Arg, Expr, ExprKind, StmtKind};
 use crate::lang::attributes::{FETCH_LIMIT, attribute_names, node, property_hint};
 use crate::lang::builtins::{self, Args, Func};
 use crate::lang::interp::Vars;
@@ -460,13 +460,15 @@ impl Completer {
                 };
                 match recv {
                     Value::Dict(d) => d
+                        .borrow()
+                        .entries()
                         .iter()
                         .find(|(key, _)| key.as_text().as_deref() == Some(k))
                         .map(|(_, v)| v.clone()),
                     _ => None,
                 }
             }
-            ExprKind::Call { func, args, kwargs } => {
+            ExprKind::Call { func, args } => {
                 // Only builtins that merely build a value run while completing.
                 let Value::Builtin(b) = self.resolve(func, fetch)? else {
                     return None;
@@ -476,11 +478,13 @@ impl Completer {
                 };
                 let mut a = Args::default();
                 for x in args {
-                    a.pos.push(self.resolve(x, fetch)?);
-                }
-                for (k, _, x) in kwargs {
-                    if k != "_autoload" {
-                        a.kw.push((k.clone(), self.resolve(x, fetch)?));
+                    match x {
+                        Arg::Pos(x) => a.pos.push(self.resolve(x, fetch)?),
+                        Arg::Kw(k, _, x) if k != "_autoload" => {
+                            a.kw.push((k.clone(), self.resolve(x, fetch)?))
+                        }
+                        Arg::Kw(..) => {}
+                        Arg::Star(_) | Arg::StarStar(_) => return None,
                     }
                 }
                 f(&a.bind(b).ok()?).ok()

@@ -6,6 +6,7 @@
 //! nothing else in the crate, so any layer may use it.
 
 pub mod pager;
+pub mod signals;
 
 use std::io::IsTerminal;
 

@@ -1,0 +1,1 @@
+//! Evaluator tests: each construct and each error, without a bus.

@@ -283,9 +283,25 @@ impl Incremental {
         Incremental::default()
     }
 
-    /// Append `text` (normally one line, with its newline) and lex it.
+    /// Append `text` (normally one line, with its newline) and lex it. A line ending with a
+    /// backslash is lexed with the line that completes it.
     pub fn push(&mut self, text: &str, is_command: &dyn Fn(&str) -> bool) {
         self.src.push_str(text);
+        if text.ends_with("\\\n") {
+            self.open.backslash = true;
+            return;
+        }
+        self.lex_rest(is_command);
+    }
+
+    /// Lex what is still waiting (a last line ending with a backslash).
+    pub fn finish(&mut self, is_command: &dyn Fn(&str) -> bool) {
+        if self.pos < self.src.len() || self.open.triple {
+            self.lex_rest(is_command);
+        }
+    }
+
+    fn lex_rest(&mut self, is_command: &dyn Fn(&str) -> bool) {
         // A token reaching the old end may continue (a triple-quoted string): redo it.
         let mut pos = self.pos;
         if self.open.triple
@@ -569,11 +585,16 @@ impl<'a> Lexer<'a> {
                     self.continued = true;
                 }
                 b'|' => {
+                    // The rest of the line, and the next ones while a line ends with '\\'.
                     let start = self.pos;
-                    let end = self.line_end(start);
+                    let mut end = self.line_end(start);
+                    while self.src[..end].ends_with('\\') && end < self.b.len() {
+                        end = self.line_end(end + 1);
+                    }
                     let rest = self.src[start + 1..end].to_string();
                     self.push(TokenKind::Pipe(rest), start, end);
                     self.pos = end;
+                    self.continued = self.src[..end].ends_with('\\');
                 }
                 b'>' => {
                     let op = if self.byte(self.pos + 1) == Some(b'>') {
@@ -1276,7 +1297,7 @@ pub(crate) mod tests {
             (r#"f"a{x}b""#, "F(2..7)"),
             (r#"rf'{x!r:>{w}}' 1"#, "F(3..13 raw) Int(1)"),
             (r#"f"{d["k"]}" 1"#, "F(2..10) Int(1)"),
-            (r#"f"{{x}}""#, "F(2..8)"),
+            (r#"f"{{x}}""#, "F(2..7)"),
             (r#"f"{x""#, "Err(unterminated string: add the closing \")"),
             ("f'''{x}\n'''", "F(4..8)"),
             // pipes and redirections end a command line
@@ -1423,6 +1444,7 @@ pub(crate) mod tests {
             for line in src.split_inclusive('\n') {
                 inc.push(line, &is_cmd);
             }
+            inc.finish(&is_cmd);
             let (whole, open) = lex_open(src, &is_cmd);
             assert_eq!(inc.tokens(), whole.as_slice(), "{src:?}");
             assert_eq!(inc.open(), open, "{src:?}");

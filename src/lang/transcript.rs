@@ -21,6 +21,10 @@ impl Stripper {
 
     /// The code on `line`, or `None` for a line of output.
     pub fn line<'a>(&mut self, line: &'a str) -> Option<&'a str> {
+        if is_out(line) {
+            self.active = true;
+            return None;
+        }
         if let Some(code) = prompt(line) {
             self.active = true;
             return Some(code);
@@ -34,7 +38,7 @@ impl Stripper {
 
 /// `text` without prompts and output lines (unchanged when it has no prompt).
 pub fn strip(text: &str) -> Cow<'_, str> {
-    if !text.lines().any(|l| prompt(l).is_some()) {
+    if !text.lines().any(|l| prompt(l).is_some() || is_out(l)) {
         return Cow::Borrowed(text);
     }
     let mut s = Stripper::new();
@@ -63,14 +67,6 @@ fn prompt(line: &str) -> Option<&str> {
         }
         return Some(one_space(&rest[close + 2..]));
     }
-    // Out[4]: value — output, but it marks a transcript.
-    if let Some(rest) = t.strip_prefix("Out[") {
-        let close = rest.find("]:")?;
-        return rest[..close]
-            .bytes()
-            .all(|b| b.is_ascii_digit())
-            .then_some("");
-    }
     //    ...: code   (IPython's continuation, also ours)
     if let Some(rest) = t.strip_prefix("...:") {
         return Some(one_space(rest));
@@ -84,6 +80,14 @@ fn prompt(line: &str) -> Option<&str> {
         return Some("");
     }
     None
+}
+
+/// `Out[4]: value`: output, which also marks a transcript.
+fn is_out(line: &str) -> bool {
+    line.trim_start()
+        .strip_prefix("Out[")
+        .and_then(|rest| rest.find("]:").map(|c| &rest[..c]))
+        .is_some_and(|n| n.bytes().all(|b| b.is_ascii_digit()))
 }
 
 fn one_space(s: &str) -> &str {

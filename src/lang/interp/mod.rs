@@ -66,7 +66,7 @@ pub struct Interp {
     depth: usize,
     /// Stack address at the outermost run, and how much stack evaluation may use.
     stack_base: usize,
-    stack_budget: usize,
+    pub(crate) stack_budget: usize,
     /// The exceptions being handled (`raise` alone re-raises the last).
     handling: Vec<Rc<Error>>,
     /// The source being run (functions keep the one they were defined in).

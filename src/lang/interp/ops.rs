@@ -926,8 +926,13 @@ fn format_float(f: f64, precision: Option<usize>, t: char) -> String {
     let p = precision.unwrap_or(6);
     match t {
         'f' | 'F' => format!("{f:.p$}"),
-        'e' => format!("{f:.p$e}").replace('e', "e+").replace("e+-", "e-"),
-        'E' => format!("{f:.p$E}").replace('E', "E+").replace("E+-", "E-"),
+        'e' | 'E' => {
+            let s = format!("{f:.p$e}");
+            let (m, e) = s.split_once('e').unwrap_or((&s, "0"));
+            let e: i32 = e.parse().unwrap_or(0);
+            let out = format!("{m}e{}{:02}", if e < 0 { '-' } else { '+' }, e.abs());
+            if t == 'E' { out.to_uppercase() } else { out }
+        }
         '%' => format!("{:.p$}%", f * 100.0),
         _ => {
             // 'g': significant digits, trailing zeros dropped.

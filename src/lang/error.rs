@@ -197,6 +197,7 @@ impl Error {
         }
     }
 
+    #[cfg(test)]
     pub fn at(message: impl Into<String>, span: Span) -> Self {
         Error::new(message).or_at(span)
     }
@@ -334,6 +335,7 @@ impl Error {
     /// The message placed against `src`: a caret line under the span (`caret`), or the
     /// message with its line and column, for logs and pipes. `first_line` is the line of the
     /// file `src` starts at (1 unless it is a part of a script).
+    #[cfg(test)]
     pub fn render(&self, src: &str, caret: bool) -> String {
         self.render_at(src, caret, 1)
     }

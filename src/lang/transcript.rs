@@ -2,9 +2,10 @@
 //! `... `, and our own `rustemd> `) are stripped, so a transcript copied from the workshop
 //! text runs as written, at the prompt and in scripts alike.
 //!
-//! Once a prompt has been seen, lines without one are the session's output (`Out[4]: …` and
-//! whatever a statement printed) and are dropped; blank lines are kept, since they end blocks
-//! at the prompt. Text without any prompt passes unchanged.
+//! After a prompted line, lines without a prompt are the session's output (`Out[4]: …` and
+//! whatever a statement printed) and are dropped, up to the next blank line; blank lines are
+//! kept (they end blocks at the prompt), and code after one runs again, so a script may mix
+//! plain code and pasted transcripts. Text without any prompt passes unchanged.
 
 use std::borrow::Cow;
 
@@ -29,7 +30,11 @@ impl Stripper {
             self.active = true;
             return Some(code);
         }
-        if !self.active || line.trim().is_empty() {
+        if line.trim().is_empty() {
+            self.active = false;
+            return Some(line);
+        }
+        if !self.active {
             return Some(line);
         }
         None
@@ -117,6 +122,10 @@ mod tests {
             ),
             (">>> x = [1,\n... 2]\n>>> x\n[1, 2]\n", "x = [1,\n2]\nx\n"),
             ("rustemd> list\n", "list\n"),
+            (
+                "x = 1\nIn [2]: x\nOut[2]: 1\n\nprint(x)\n",
+                "x = 1\nx\n\nprint(x)\n",
+            ),
             ("Int [4]: x\n", "Int [4]: x\n"),
             ("In [a]: x\n", "In [a]: x\n"),
         ];

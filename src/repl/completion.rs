@@ -21,7 +21,7 @@ use crate::lang::builtins::{self, Args, Func};
 use crate::lang::interp::Vars;
 use crate::lang::lexer::{Token, TokenKind, lex};
 use crate::lang::value::Value;
-use crate::repl::is_command;
+use crate::repl::is_command_with;
 use crate::systemd;
 
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -64,7 +64,7 @@ impl Completer {
 
     fn is_command(&self, word: &str) -> bool {
         match self.origin {
-            Origin::Prompt => is_command(word),
+            Origin::Prompt => is_command_with(&self.vars, word),
             Origin::Cli => word == commands::BUSCTL || self.commands().any(|c| c.name == word),
         }
     }
@@ -355,6 +355,7 @@ impl Completer {
     /// Variables, builtins and (at statement start) command names.
     fn plain_names(&self, at_start: bool) -> Vec<String> {
         let mut items: Vec<String> = self.vars.borrow().keys().cloned().collect();
+        items.extend(builtins::root_names().map(str::to_string));
         if at_start {
             items.extend(self.command_names());
         }
@@ -426,7 +427,13 @@ impl Completer {
 
     fn resolve(&self, e: &Expr, fetch: bool) -> Option<Value> {
         match &e.kind {
-            ExprKind::Name(n) => self.vars.borrow().get(n).cloned(),
+            ExprKind::Name(n) => self
+                .vars
+                .borrow()
+                .get(n)
+                .cloned()
+                .or_else(|| builtins::root(n))
+                .or_else(|| builtins::resolve_dotted(n)),
             ExprKind::Str(s) => Some(Value::Str(s.clone())),
             ExprKind::Attr { obj, name, .. } => {
                 let recv = self.resolve(obj, fetch)?;

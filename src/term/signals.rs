@@ -27,11 +27,6 @@ pub fn install_interrupt() {
     });
 }
 
-/// Has Ctrl-C been pressed since the flag was last cleared?
-pub fn interrupted() -> bool {
-    flag().load(Ordering::Relaxed)
-}
-
 /// Read and clear the flag.
 pub fn take_interrupt() -> bool {
     flag().swap(false, Ordering::Relaxed)
@@ -75,7 +70,6 @@ mod tests {
     #[test]
     fn the_flag_is_taken_once() {
         raise_interrupt();
-        assert!(interrupted());
         assert!(take_interrupt());
         assert!(!take_interrupt());
     }

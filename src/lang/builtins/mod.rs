@@ -18,6 +18,7 @@
 //! `*name` (the remaining positional arguments; parameters after it are keyword-only).
 
 pub use methods::{call_value_method, value_method, value_method_names};
+pub use os::environ;
 
 use crate::lang::error::{Error, Kind, PyExc};
 use crate::lang::interp::{Interp, did_you_mean};

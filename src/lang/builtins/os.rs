@@ -9,7 +9,7 @@ use crate::lang::value::Value;
 pub static BUILTINS: &[Builtin] = &[
     attr!(
         "os.environ",
-        "The environment variables, as a dict (a copy: `env NAME=VALUE` changes them)",
+        "The environment variables, as a dict (a copy, read when used)",
         os_environ
     ),
     pure!(

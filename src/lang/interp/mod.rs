@@ -132,6 +132,7 @@ impl Interp {
     }
 
     /// Parse and run one input (a line, a pasted block or a file), stopping at the first error.
+    #[cfg(test)]
     pub fn run_source(&mut self, src: &str) -> R<()> {
         self.run_named(src, "<prompt>", 1)
     }

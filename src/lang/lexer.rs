@@ -235,11 +235,14 @@ pub struct Open {
     pub triple: bool,
     /// A backslash right before the end.
     pub backslash: bool,
+    /// The statement is broken already (a stray closing bracket, a bad token): more lines
+    /// cannot fix it, so it is complete (and the parser says what is wrong).
+    pub broken: bool,
 }
 
 impl Open {
     pub fn any(&self) -> bool {
-        self.depth > 0 || self.triple || self.backslash
+        !self.broken && (self.depth > 0 || self.triple || self.backslash)
     }
 }
 
@@ -352,6 +355,8 @@ struct State {
     in_header: bool,
     /// `lambda`s at depth 0 in the header whose `:` has not come yet.
     header_lambdas: usize,
+    /// A stray closing bracket or an error token in this statement.
+    broken: bool,
 }
 
 struct Lexer<'a> {
@@ -395,10 +400,14 @@ impl<'a> Lexer<'a> {
             depth: self.state.depth,
             triple: self.open_triple,
             backslash: self.continued,
+            broken: self.state.broken,
         }
     }
 
     fn push(&mut self, kind: TokenKind, start: usize, end: usize) {
+        if matches!(kind, TokenKind::Error(_)) && !self.open_triple {
+            self.state.broken = true;
+        }
         self.toks.push(Token {
             kind,
             span: Span::new(start, end),
@@ -423,6 +432,7 @@ impl<'a> Lexer<'a> {
 
     fn new_statement(&mut self) {
         self.state.at_stmt_start = true;
+        self.state.broken = false;
         self.state.in_header = false;
         self.state.header_lambdas = 0;
         self.state.depth = 0;
@@ -770,7 +780,10 @@ impl<'a> Lexer<'a> {
             self.pos = end;
             match op {
                 "(" | "[" | "{" => self.state.depth += 1,
-                ")" | "]" | "}" => self.state.depth = self.state.depth.saturating_sub(1),
+                ")" | "]" | "}" => match self.state.depth.checked_sub(1) {
+                    Some(d) => self.state.depth = d,
+                    None => self.state.broken = true,
+                },
                 ";" => self.new_statement(),
                 ":" if self.state.depth == 0 && self.state.in_header => {
                     if self.state.header_lambdas > 0 {
@@ -1461,6 +1474,8 @@ pub(crate) mod tests {
             ("x = 1 + \\\n", Open { backslash: true, ..d }),
             ("x = '(' # (", d),
             ("call a ( b", d),
+            (")(", Open { depth: 1, broken: true, ..d }),
+            ("f('abc", Open { depth: 1, broken: true, ..d }),
         ];
         for (src, want) in rows {
             assert_eq!(lex_open(src, &is_cmd).1, *want, "{src:?}");

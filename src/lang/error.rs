@@ -373,6 +373,7 @@ impl Error {
     /// failures, D-Bus errors and the rest speak for themselves.
     fn label(&self) -> String {
         match &self.kind {
+            Kind::Interrupted => "KeyboardInterrupt: ".to_string(),
             Kind::Py(c) if !self.message.is_empty() => format!("{}: ", c.name()),
             Kind::Py(c) => c.name().to_string(),
             _ => String::new(),

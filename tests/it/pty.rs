@@ -678,14 +678,18 @@ fn pty_ctrl_c_stops_while_true_before_and_after_a_bus_call() {
     let mut p = Pty::shell();
     p.line("kept = 'still here'");
     p.expect_prompt();
-    for setup in ["", OBJECT_X] {
+    for (setup, body) in [
+        ("", "n = 1"),
+        (OBJECT_X, "n = 1"),
+        ("", "n = x.Test1.Const"),
+    ] {
         if !setup.is_empty() {
             p.line(setup);
             p.line("x.Test1.Const");
             p.expect_line("'constant'");
             p.expect_prompt();
         }
-        p.line("while True: n = 1");
+        p.line(&format!("while True: {body}"));
         std::thread::sleep(Duration::from_millis(300));
         p.send(CTRL_C);
         p.wait_until("KeyboardInterrupt and the prompt", WAIT, |v| {

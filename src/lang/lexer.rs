@@ -539,10 +539,11 @@ impl<'a> Lexer<'a> {
             {
                 return false;
             }
-            Some(b'*' | b'/') if self.byte(next + 1) == Some(self.b[next]) => {
-                if self.byte(next + 2) == Some(b'=') {
-                    return false;
-                }
+            Some(b'*' | b'/')
+                if self.byte(next + 1) == Some(self.b[next])
+                    && self.byte(next + 2) == Some(b'=') =>
+            {
+                return false;
             }
             _ => {}
         }
@@ -1099,7 +1100,12 @@ pub(crate) mod tests {
                 TokenKind::Float(f) => format!("Float({f:?})"),
                 TokenKind::Str(s) => format!("Str({s:?})"),
                 TokenKind::FStr(b) => {
-                    format!("F({}..{}{})", b.start, b.end, if b.raw { " raw" } else { "" })
+                    format!(
+                        "F({}..{}{})",
+                        b.start,
+                        b.end,
+                        if b.raw { " raw" } else { "" }
+                    )
                 }
                 TokenKind::HeaderColon => "HC".to_string(),
                 TokenKind::Pipe(s) => format!("Pipe({s:?})"),
@@ -1289,24 +1295,42 @@ pub(crate) mod tests {
             ("if x: list", "Kw(if) Id(x) HC Cmd(list)"),
             ("else: tree a", r#"Kw(else) HC Cmd(tree) W("a")"#),
             ("while True: f()", "Kw(while) Kw(True) HC Id(f) Op(() Op())"),
-            ("if d[1:2]: x", "Kw(if) Id(d) Op([) Int(1) Op(:) Int(2) Op(]) HC Id(x)"),
+            (
+                "if d[1:2]: x",
+                "Kw(if) Id(d) Op([) Int(1) Op(:) Int(2) Op(]) HC Id(x)",
+            ),
             ("if lambda: 1: x", "Kw(if) Kw(lambda) Op(:) Int(1) HC Id(x)"),
-            ("x = a if b else c", "Id(x) Op(=) Id(a) Kw(if) Id(b) Kw(else) Id(c)"),
-            ("f = lambda *x: x", "Id(f) Op(=) Kw(lambda) Op(*) Id(x) Op(:) Id(x)"),
+            (
+                "x = a if b else c",
+                "Id(x) Op(=) Id(a) Kw(if) Id(b) Kw(else) Id(c)",
+            ),
+            (
+                "f = lambda *x: x",
+                "Id(f) Op(=) Kw(lambda) Op(*) Id(x) Op(:) Id(x)",
+            ),
             ("x: int = 1", "Id(x) Op(:) Id(int) Op(=) Int(1)"),
-            ("def f(a):\n  list", "Kw(def) Id(f) Op(() Id(a) Op()) HC NL Cmd(list)"),
+            (
+                "def f(a):\n  list",
+                "Kw(def) Id(f) Op(() Id(a) Op()) HC NL Cmd(list)",
+            ),
             // operators added with the blocks
             (
                 "a += 1; b //= 2; c **= 3; d |= e & f ^ ~g << 1 >> 2; x -> y := z ...",
                 "Id(a) Op(+=) Int(1) Op(;) Id(b) Op(//=) Int(2) Op(;) Id(c) Op(**=) Int(3) Op(;) Id(d) Op(|=) Id(e) Op(&) Id(f) Op(^) Op(~) Id(g) Op(<<) Int(1) Op(>>) Int(2) Op(;) Id(x) Op(->) Id(y) Op(:=) Id(z) Op(...)",
             ),
             ("list += [1]", "Id(list) Op(+=) Op([) Int(1) Op(])"),
-            ("list, x = 1, 2", "Id(list) Op(,) Id(x) Op(=) Int(1) Op(,) Int(2)"),
+            (
+                "list, x = 1, 2",
+                "Id(list) Op(,) Id(x) Op(=) Int(1) Op(,) Int(2)",
+            ),
             ("tree -x", r#"Cmd(tree) W("-x")"#),
             // triple-quoted strings and f-strings
             ("'''a\nb''' x", r#"Str("a\nb") Id(x)"#),
             (r#""""a"b""""#, r#"Str("a\"b")"#),
-            ("'''a\n", "Err(unterminated triple-quoted string: add the closing ''')"),
+            (
+                "'''a\n",
+                "Err(unterminated triple-quoted string: add the closing ''')",
+            ),
             (r#"f"a{x}b""#, "F(2..7)"),
             (r#"rf'{x!r:>{w}}' 1"#, "F(3..13 raw) Int(1)"),
             (r#"f"{d["k"]}" 1"#, "F(2..10) Int(1)"),
@@ -1318,7 +1342,10 @@ pub(crate) mod tests {
                 "tree org.x | grep my; echo",
                 r#"Cmd(tree) W("org.x") Pipe(" grep my; echo")"#,
             ),
-            ("tree a|wc -l\nlist", r#"Cmd(tree) W("a") Pipe("wc -l") NL Cmd(list)"#),
+            (
+                "tree a|wc -l\nlist",
+                r#"Cmd(tree) W("a") Pipe("wc -l") NL Cmd(list)"#,
+            ),
             (
                 "tree a > /tmp/x; list >> 'b c'",
                 r#"Cmd(tree) W("a") Op(>) W("/tmp/x") Op(;) Cmd(list) Op(>>) W("b c")"#,
@@ -1470,12 +1497,38 @@ pub(crate) mod tests {
         let rows: &[(&str, Open)] = &[
             ("f(1,", Open { depth: 1, ..d }),
             ("x = '''a", Open { triple: true, ..d }),
-            ("x = 1 + \\", Open { backslash: true, ..d }),
-            ("x = 1 + \\\n", Open { backslash: true, ..d }),
+            (
+                "x = 1 + \\",
+                Open {
+                    backslash: true,
+                    ..d
+                },
+            ),
+            (
+                "x = 1 + \\\n",
+                Open {
+                    backslash: true,
+                    ..d
+                },
+            ),
             ("x = '(' # (", d),
             ("call a ( b", d),
-            (")(", Open { depth: 1, broken: true, ..d }),
-            ("f('abc", Open { depth: 1, broken: true, ..d }),
+            (
+                ")(",
+                Open {
+                    depth: 1,
+                    broken: true,
+                    ..d
+                },
+            ),
+            (
+                "f('abc",
+                Open {
+                    depth: 1,
+                    broken: true,
+                    ..d
+                },
+            ),
         ];
         for (src, want) in rows {
             assert_eq!(lex_open(src, &is_cmd).1, *want, "{src:?}");

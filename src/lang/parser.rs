@@ -181,7 +181,10 @@ impl<'a> Parser<'a> {
     }
 
     fn is_colon(&self) -> bool {
-        matches!(self.peek(), Some(TokenKind::Op(":") | TokenKind::HeaderColon))
+        matches!(
+            self.peek(),
+            Some(TokenKind::Op(":") | TokenKind::HeaderColon)
+        )
     }
 
     fn at_stmt_end(&self) -> bool {
@@ -571,10 +574,7 @@ impl<'a> Parser<'a> {
                 ));
             }
             if p.trim().is_empty() {
-                return Err(ParseError::new(
-                    "expected a command after '|'",
-                    self.span(),
-                ));
+                return Err(ParseError::new("expected a command after '|'", self.span()));
             }
             redirect = Some(Redirect::Pipe(p.clone()));
             self.bump();
@@ -868,7 +868,10 @@ impl<'a> Parser<'a> {
 
     /// `: body` after a header at `indent`: the rest of the line, or an indented block.
     fn body(&mut self, indent: usize, what: &str, line: usize) -> PResult<Vec<Stmt>> {
-        if !matches!(self.peek(), Some(TokenKind::HeaderColon | TokenKind::Op(":"))) {
+        if !matches!(
+            self.peek(),
+            Some(TokenKind::HeaderColon | TokenKind::Op(":"))
+        ) {
             return Err(self.unexpected(&format!("':' at the end of the '{what}' line")));
         }
         self.bump();
@@ -878,9 +881,8 @@ impl<'a> Parser<'a> {
             return Ok(out);
         }
         while self.eat_op("\n").is_some() {}
-        let missing = || {
-            format!("expected an indented block after the '{what}' statement on line {line}")
-        };
+        let missing =
+            || format!("expected an indented block after the '{what}' statement on line {line}");
         let Some(col) = self.indent_here() else {
             return Err(ParseError::new(missing(), self.span()));
         };
@@ -1201,12 +1203,8 @@ impl<'a> Parser<'a> {
             K(Keyword::Or) => (BinOp::Or, P_OR, 1),
             K(Keyword::And) => (BinOp::And, P_AND, 1),
             K(Keyword::In) => (BinOp::In, P_CMP, 1),
-            K(Keyword::Not) if self.peek_at(1) == Some(&K(Keyword::In)) => {
-                (BinOp::NotIn, P_CMP, 2)
-            }
-            K(Keyword::Is) if self.peek_at(1) == Some(&K(Keyword::Not)) => {
-                (BinOp::IsNot, P_CMP, 2)
-            }
+            K(Keyword::Not) if self.peek_at(1) == Some(&K(Keyword::In)) => (BinOp::NotIn, P_CMP, 2),
+            K(Keyword::Is) if self.peek_at(1) == Some(&K(Keyword::Not)) => (BinOp::IsNot, P_CMP, 2),
             K(Keyword::Is) => (BinOp::Is, P_CMP, 1),
             Op("==") => (BinOp::Eq, P_CMP, 1),
             Op("!=") => (BinOp::Ne, P_CMP, 1),
@@ -2222,16 +2220,16 @@ mod tests {
                 "(def f (a b=1 *c d e=2 **f): (return a))",
             ),
             ("def f(*, k): pass", "(def f (* k): pass)"),
-            ("def f(x: int = 1) -> int: return", "(def f (x=1): (return))"),
+            (
+                "def f(x: int = 1) -> int: return",
+                "(def f (x=1): (return))",
+            ),
             (
                 "try:\n    a\nexcept KeyError as e:\n    b\nexcept (A, B):\n    c\nexcept:\n    d\nelse:\n    e\nfinally:\n    f",
                 "(try: a except KeyError as e: b except (tuple A B): c except: d else: e finally: f)",
             ),
             ("try: a\nfinally: b", "(try: a finally: b)"),
-            (
-                "with a as b:\n    c\n    d",
-                "(with a as b: c; d)",
-            ),
+            ("with a as b:\n    c\n    d", "(with a as b: c; d)"),
             ("with a as b, c: d", "(with a as b: (with c: d))"),
             (
                 "with pystemd.base.SDObject('x', p, _autoload=True) as sdobject:\n    print(sdobject.Service.MainPID)\n",
@@ -2241,7 +2239,10 @@ mod tests {
             ("if a:\n\tb\n\tc", "(if a: b; c)"),
             ("  x = 1\n  y = 2", "(= x 1); (= y 2)"),
             ("if x: list a", r#"(if x: (cmd list "a"))"#),
-            ("raise ValueError('x') from e", r#"(raise (call ValueError "x"))"#),
+            (
+                "raise ValueError('x') from e",
+                r#"(raise (call ValueError "x"))"#,
+            ),
             ("raise", "(raise)"),
             ("global a, b", "(global a b)"),
             ("del a[0], b", "(del ([] a 0) b)"),
@@ -2265,15 +2266,27 @@ mod tests {
             ("lambda a, b=2: a + b", "(lambda (a b=2) (+ a b))"),
             ("f(*a, **k)", "(call f *a **k)"),
             ("f(x=1, *a)", "(call f x=1 *a)"),
-            ("[x for x in y if x if z]", "(listcomp x for x in y if x if z)"),
-            ("{k: v for k, v in d}", "(dictcomp k v for (tuple k v) in d)"),
+            (
+                "[x for x in y if x if z]",
+                "(listcomp x for x in y if x if z)",
+            ),
+            (
+                "{k: v for k, v in d}",
+                "(dictcomp k v for (tuple k v) in d)",
+            ),
             ("{x for x in y}", "(setcomp x for x in y)"),
             ("sum(x for x in xs)", "(call sum (gen x for x in xs))"),
             ("(x for x in xs)", "(gen x for x in xs)"),
-            ("[(a, b) for a in x for b in y]", "(listcomp (tuple a b) for a in x for b in y)"),
+            (
+                "[(a, b) for a in x for b in y]",
+                "(listcomp (tuple a b) for a in x for b in y)",
+            ),
             ("{1, 2}", "(set 1 2)"),
             ("[*a, 1]", "[*a, 1]"),
-            ("a[1:2], a[::2], a[:], a[1:]", "(tuple ([] a (slice 1 2 _)) ([] a (slice _ _ 2)) ([] a (slice _ _ _)) ([] a (slice 1 _ _)))"),
+            (
+                "a[1:2], a[::2], a[:], a[1:]",
+                "(tuple ([] a (slice 1 2 _)) ([] a (slice _ _ 2)) ([] a (slice _ _ _)) ([] a (slice 1 _ _)))",
+            ),
             ("a[1:2, 3]", "([] a (tuple (slice 1 2 _) 3))"),
             ("a & b | c ^ d", "(| (& a b) (^ c d))"),
             ("1 << 2 + 3", "(<< 1 (+ 2 3))"),
@@ -2297,7 +2310,10 @@ mod tests {
                 r#"(cmd busctl "call" "org.freedesktop.systemd1" "/u" "org.freedesktop.systemd1.Unit" "Restart" "s" "replace" | " \\\n  awk '{print $2}' | \\\n  xargs busctl introspect  org.freedesktop.systemd1")"#,
             ),
             ("tree x > /tmp/out", r#"(cmd tree "x" > "/tmp/out")"#),
-            ("tree x >> 'a b'; list", r#"(cmd tree "x" >> "a b"); (cmd list)"#),
+            (
+                "tree x >> 'a b'; list",
+                r#"(cmd tree "x" >> "a b"); (cmd list)"#,
+            ),
             ("%run a.rsh b", r#"(cmd %run "a.rsh" "b")"#),
         ];
         let mut bad = Vec::new();
@@ -2413,7 +2429,11 @@ mod tests {
             ("with a", 7, "expected ':' after the 'with' header"),
             (")", 1, "unexpected ')'"),
             ("a\nb c", 3, "unexpected name 'c'"),
-            ("if x:", 6, "expected an indented block after the 'if' statement on line 1"),
+            (
+                "if x:",
+                6,
+                "expected an indented block after the 'if' statement on line 1",
+            ),
             ("if x:\nprint(1)", 1, "expected an indented block"),
             ("if x:\n    a\n      b", 7, "unexpected indent"),
             ("  a\nb", 1, "unindent does not match"),
@@ -2421,31 +2441,55 @@ mod tests {
             ("else: x", 1, "'else' without a matching"),
             ("if x: a; else: b", 10, "'else' must start its own line"),
             ("if x: for y in z: pass", 7, "'for' must start its own line"),
-            ("try:\n    a", 1, "'try' needs an 'except' or 'finally' clause"),
+            (
+                "try:\n    a",
+                1,
+                "'try' needs an 'except' or 'finally' clause",
+            ),
             ("while x", 8, "expected ':' at the end of the 'while' line"),
             ("for x y: z", 7, "expected 'in' after the loop variable"),
             ("break", 1, "'break' outside a loop"),
             ("def f(): pass\ncontinue", 1, "'continue' outside a loop"),
             ("return 1", 1, "'return' outside a function"),
-            ("def f(a=1, b): pass", 12, "a parameter without a default follows one with a default"),
+            (
+                "def f(a=1, b): pass",
+                12,
+                "a parameter without a default follows one with a default",
+            ),
             ("def f(a, a): pass", 10, "duplicate parameter 'a'"),
-            ("class A: pass", 1, "classes are not supported in rustemd-shell"),
+            (
+                "class A: pass",
+                1,
+                "classes are not supported in rustemd-shell",
+            ),
             ("yield 1", 1, "generators (yield) are not supported"),
             ("x = yield", 5, "generators (yield) are not supported"),
             ("@dec\ndef f(): pass", 1, "decorators (@) are not supported"),
-            ("async def f(): pass", 1, "async and await are not supported"),
+            (
+                "async def f(): pass",
+                1,
+                "async and await are not supported",
+            ),
             ("(x := 1)", 4, "expected ',' or ')'"),
             ("x := 1", 3, "assignment expressions (:=) are not supported"),
             ("f(x) += 1", 1, "cannot use '+=' on a function call"),
             ("a, b += 1", 1, "cannot use '+=' on a tuple"),
             ("a, *b, *c = d", 1, "only one starred target"),
             ("*a", 1, "starred expression"),
-            ("f(x for x in y, 1)", 2, "a generator expression must be the only argument"),
+            (
+                "f(x for x in y, 1)",
+                2,
+                "a generator expression must be the only argument",
+            ),
             ("a if b", 7, "expected 'else' in the conditional expression"),
             ("f'{}'", 3, "f-string: empty expression"),
             ("f'{x'", 1, "unterminated string"),
             ("f'}'", 3, "f-string: a single '}' is not allowed"),
-            ("f'{x!z}'", 5, "f-string: expected 'r', 's' or 'a' after '!'"),
+            (
+                "f'{x!z}'",
+                5,
+                "f-string: expected 'r', 's' or 'a' after '!'",
+            ),
             ("f'{a b}'", 6, "unexpected name 'b'"),
             ("x = '''abc", 5, "unterminated triple-quoted string"),
             ("tree x >", 8, "expected a file name after '>'"),

@@ -116,10 +116,7 @@ mod tests {
                 "In [5]: u.Service.MainPID\nOut[5]: 17822\n\nIn [6]: type(_)\nOut[6]: int\n",
                 "u.Service.MainPID\n\ntype(_)\n",
             ),
-            (
-                "In [3]: env\nOut[3]:\n{'A': '1',\n 'B': '2'}\n",
-                "env\n",
-            ),
+            ("In [3]: env\nOut[3]:\n{'A': '1',\n 'B': '2'}\n", "env\n"),
             (">>> x = [1,\n... 2]\n>>> x\n[1, 2]\n", "x = [1,\n2]\nx\n"),
             ("rustemd> list\n", "list\n"),
             (

@@ -335,10 +335,12 @@ thread_local! {
 
 /// Drop values without recursing into nested lists, tuples and dicts on the stack.
 pub fn defer_drop(items: Vec<Value>) {
-    if !items
-        .iter()
-        .any(|v| matches!(v, Value::List(_) | Value::Tuple(_) | Value::Dict(_) | Value::Set(_)))
-    {
+    if !items.iter().any(|v| {
+        matches!(
+            v,
+            Value::List(_) | Value::Tuple(_) | Value::Dict(_) | Value::Set(_)
+        )
+    }) {
         return;
     }
     if DROPPING.with(Cell::get) {
@@ -431,9 +433,9 @@ impl Value {
                 }
                 let (a, b) = (a.borrow(), b.borrow());
                 a.len() == b.len()
-                    && a.entries().iter().all(|(k, v)| {
-                        matches!(b.get(k), Ok(Some(w)) if v.eq_depth(w, depth + 1))
-                    })
+                    && a.entries()
+                        .iter()
+                        .all(|(k, v)| matches!(b.get(k), Ok(Some(w)) if v.eq_depth(w, depth + 1)))
             }
             (Range(a, b, c), Range(x, y, z)) => (a, b, c) == (x, y, z),
             (Object(a), Object(b)) => a == b,
@@ -713,7 +715,12 @@ impl Value {
                 let _ = write!(out, "<class '{}'>", c.name());
             }
             Value::Exception(e) => {
-                let _ = write!(out, "{}({})", e.class_name(), str_repr(&e.display_message()));
+                let _ = write!(
+                    out,
+                    "{}({})",
+                    e.class_name(),
+                    str_repr(&e.display_message())
+                );
             }
             Value::Stream(s) => {
                 let _ = write!(out, "<stream {}>", s.name());
@@ -937,6 +944,10 @@ mod tests {
             d.borrow().get(&Value::Bytes(b"x".to_vec())).unwrap(),
             Some(&Value::int(3))
         );
-        assert!(d.borrow_mut().insert(Value::list(vec![]), Value::None).is_err());
+        assert!(
+            d.borrow_mut()
+                .insert(Value::list(vec![]), Value::None)
+                .is_err()
+        );
     }
 }

@@ -29,7 +29,15 @@ pub const INTERRUPTED: i32 = 130;
 pub fn run_chunk(it: &mut Interp, src: &str, failed: &mut bool, interactive: bool) -> Option<i32> {
     let src = transcript::strip(src);
     let r = it
-        .run_named(&src, if interactive { "<prompt>" } else { "<command line>" }, 1)
+        .run_named(
+            &src,
+            if interactive {
+                "<prompt>"
+            } else {
+                "<command line>"
+            },
+            1,
+        )
         .and_then(|()| it.out.flush().map_err(Error::from));
     outcome(it, r, &src, 1, failed, interactive)
 }

@@ -65,7 +65,11 @@ fn auto_indent(src: &str, is_command: &dyn Fn(&str) -> bool) -> String {
     let w = indent_width(last);
     let (toks, open) = lex_open(last, is_command);
     let word = last.split_whitespace().next().unwrap_or("");
-    let w = if toks.last().is_some_and(|t| t.kind == TokenKind::HeaderColon) || open.depth > 0 {
+    let w = if toks
+        .last()
+        .is_some_and(|t| t.kind == TokenKind::HeaderColon)
+        || open.depth > 0
+    {
         w + 4
     } else if matches!(word, "return" | "pass" | "break" | "continue" | "raise") {
         w.saturating_sub(4)

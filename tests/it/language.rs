@@ -49,7 +49,10 @@ print(squares, (lambda *a: len(a))(1, 2, 3))
 #[test]
 fn while_true_one_line_bodies_run_several_statements() {
     shell()
-        .args(&["-c", "n = 0\nwhile True: n += 1; print(n); exit(0) if n >= 2 else None"])
+        .args(&[
+            "-c",
+            "n = 0\nwhile True: n += 1; print(n); exit(0) if n >= 2 else None",
+        ])
         .run()
         .success()
         .stdout_is("1\n2\n");
@@ -71,8 +74,14 @@ fn errors_in_multi_line_input_name_their_line_and_column() {
         .stderr_has("(line 5, column");
     // Unsupported constructs are named.
     for (src, want) in [
-        ("class A: pass", "classes are not supported in rustemd-shell"),
-        ("def g():\n    yield 1", "generators (yield) are not supported"),
+        (
+            "class A: pass",
+            "classes are not supported in rustemd-shell",
+        ),
+        (
+            "def g():\n    yield 1",
+            "generators (yield) are not supported",
+        ),
         ("@d\ndef f(): pass", "decorators (@) are not supported"),
     ] {
         shell()
@@ -166,7 +175,9 @@ fn command_lines_go_through_host_pipes_and_into_files() {
     shell()
         .args(&[
             "-c",
-            &format!("get-property {TEST_NAME} {TEST_PATH} org.rustemd.Test1 Const | awk '{{print $2}}'"),
+            &format!(
+                "get-property {TEST_NAME} {TEST_PATH} org.rustemd.Test1 Const | awk '{{print $2}}'"
+            ),
         ])
         .run()
         .success()
@@ -211,9 +222,7 @@ fn scripts_run_in_the_session_with_run_script_and_percent_run() {
         ))
         .run()
         .success()
-        .stdout_is(&format!(
-            "hello you ['{l}', 'a']\n['{l}', 'b', 'c']\n"
-        ));
+        .stdout_is(&format!("hello you ['{l}', 'a']\n['{l}', 'b', 'c']\n"));
     shell()
         .args(&["-c", "run_script('/nonexistent.rsh')"])
         .run()

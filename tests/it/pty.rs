@@ -632,13 +632,17 @@ fn pty_block_typed_line_by_line_runs_after_an_empty_line() {
         v.before_cursor == "    ...:     "
     });
     p.line("return n * 2");
-    p.wait_until("the next continuation line, dedented after return", WAIT, |v| {
-        v.before_cursor == "    ...: "
-    });
+    p.wait_until(
+        "the next continuation line, dedented after return",
+        WAIT,
+        |v| v.before_cursor == "    ...: ",
+    );
     p.line("");
     p.expect_prompt();
     p.line("for i in range(3):");
-    p.wait_until("a continuation prompt", WAIT, |v| v.before_cursor == "    ...:     ");
+    p.wait_until("a continuation prompt", WAIT, |v| {
+        v.before_cursor == "    ...:     "
+    });
     // TAB completes the name the def introduced, inside the block.
     p.send("print(double_");
     p.send(TAB);
@@ -660,7 +664,8 @@ fn pty_block_typed_line_by_line_runs_after_an_empty_line() {
 #[test]
 fn pty_pasted_ipython_transcript_runs() {
     let mut p = Pty::shell();
-    let transcript = "In [1]: def f(x):\r   ...:     return x + 1\r   ...:\r\rIn [2]: f(41)\rOut[2]: 42\r";
+    let transcript =
+        "In [1]: def f(x):\r   ...:     return x + 1\r   ...:\r\rIn [2]: f(41)\rOut[2]: 42\r";
     p.send(&format!("\x1b[200~{transcript}\x1b[201~"));
     p.send("\r");
     // The paste ends inside no block: one Enter runs it; an empty line would too.

@@ -51,18 +51,8 @@ pub static BUILTINS: &[Builtin] = &[
         "Bytes from a string (UTF-8), a list of numbers or a length",
         b_bytes
     ),
-    eval!(
-        "list",
-        ["iterable=()"],
-        "A new list of the items",
-        b_list
-    ),
-    eval!(
-        "tuple",
-        ["iterable=()"],
-        "A tuple of the items",
-        b_tuple
-    ),
+    eval!("list", ["iterable=()"], "A new list of the items", b_list),
+    eval!("tuple", ["iterable=()"], "A tuple of the items", b_tuple),
     eval!("set", ["iterable=()"], "A set of the items", b_set),
     eval!(
         "dict",
@@ -118,18 +108,8 @@ pub static BUILTINS: &[Builtin] = &[
         "The sum of the items",
         b_sum
     ),
-    eval!(
-        "any",
-        ["iterable"],
-        "Is any item true?",
-        b_any
-    ),
-    eval!(
-        "all",
-        ["iterable"],
-        "Are all items true?",
-        b_all
-    ),
+    eval!("any", ["iterable"], "Is any item true?", b_any),
+    eval!("all", ["iterable"], "Are all items true?", b_all),
     eval!(
         "map",
         ["function", "*iterables"],
@@ -173,19 +153,19 @@ pub static BUILTINS: &[Builtin] = &[
         "Rounded to ndigits decimals (an integer without ndigits)",
         b_round
     ),
-    pure!(
-        "divmod",
-        ["a", "b"],
-        "(a // b, a % b)",
-        b_divmod
-    ),
+    pure!("divmod", ["a", "b"], "(a // b, a % b)", b_divmod),
     pure!(
         "pow",
         ["base", "exp", "mod=None"],
         "base ** exp (modulo mod)",
         b_pow
     ),
-    pure!("hex", ["number"], "An integer in hexadecimal: '0x1f'", b_hex),
+    pure!(
+        "hex",
+        ["number"],
+        "An integer in hexadecimal: '0x1f'",
+        b_hex
+    ),
     pure!("oct", ["number"], "An integer in octal: '0o17'", b_oct),
     pure!("bin", ["number"], "An integer in binary: '0b101'", b_bin),
     pure!("chr", ["code"], "The character with this code point", b_chr),
@@ -320,7 +300,9 @@ fn b_repr(a: &Bound) -> R<Value> {
 }
 
 fn b_str(a: &Bound) -> R<Value> {
-    Ok(Value::Str(a.get(0).map(Value::to_display).unwrap_or_default()))
+    Ok(Value::Str(
+        a.get(0).map(Value::to_display).unwrap_or_default(),
+    ))
 }
 
 fn b_int(a: &Bound) -> R<Value> {
@@ -450,14 +432,17 @@ fn b_dict(it: &mut Interp, a: Bound) -> R<Value> {
         Some(v) => {
             for pair in it.collect(v)? {
                 let kv = it.collect(&pair)?;
-                let [k, v] = <[Value; 2]>::try_from(kv).map_err(|_| {
-                    Error::value_error("dict() needs (key, value) pairs")
-                })?;
+                let [k, v] = <[Value; 2]>::try_from(kv)
+                    .map_err(|_| Error::value_error("dict() needs (key, value) pairs"))?;
                 entries.push((k, v));
             }
         }
     }
-    entries.extend(a.kwargs.iter().map(|(k, v)| (Value::str(k.clone()), v.clone())));
+    entries.extend(
+        a.kwargs
+            .iter()
+            .map(|(k, v)| (Value::str(k.clone()), v.clone())),
+    );
     Value::dict(entries)
 }
 
@@ -511,7 +496,12 @@ fn b_zip(it: &mut Interp, a: Bound) -> R<Value> {
 }
 
 /// Sort `items` by `key` (a function, or None), stably; comparison errors are reported.
-fn sort_values(it: &mut Interp, items: Vec<Value>, key: Option<&Value>, reverse: bool) -> R<Vec<Value>> {
+fn sort_values(
+    it: &mut Interp,
+    items: Vec<Value>,
+    key: Option<&Value>,
+    reverse: bool,
+) -> R<Vec<Value>> {
     let keyed: Vec<(Value, Value)> = match key {
         None | Some(Value::None) => items.into_iter().map(|v| (v.clone(), v)).collect(),
         Some(f) => {
@@ -525,7 +515,11 @@ fn sort_values(it: &mut Interp, items: Vec<Value>, key: Option<&Value>, reverse:
     let mut keyed = keyed;
     let mut err = None;
     keyed.sort_by(|(a, _), (b, _)| {
-        let o = if reverse { compare(b, a) } else { compare(a, b) };
+        let o = if reverse {
+            compare(b, a)
+        } else {
+            compare(a, b)
+        };
         o.unwrap_or_else(|e| {
             err.get_or_insert(e);
             Ordering::Equal
@@ -555,7 +549,10 @@ fn extreme(it: &mut Interp, a: Bound, want: Ordering, name: &str) -> R<Value> {
         [one] => it.collect(one)?,
         many => many.to_vec(),
     };
-    let key = a.named("key").cloned().filter(|k| !matches!(k, Value::None));
+    let key = a
+        .named("key")
+        .cloned()
+        .filter(|k| !matches!(k, Value::None));
     let mut best: Option<(Value, Value)> = None;
     for v in items {
         let k = match &key {
@@ -595,11 +592,11 @@ fn b_sum(it: &mut Interp, a: Bound) -> R<Value> {
         ));
     }
     let seq = a.get(0).cloned().unwrap_or(Value::None);
-    let mut items = it.iter(&seq)?;
+    let items = it.iter(&seq)?;
     let mut n = 0usize;
-    while let Some(x) = items.next() {
+    for x in items {
         n += 1;
-        if n % 4096 == 0 {
+        if n.is_multiple_of(4096) {
             it.check_interrupt()?;
         }
         total = ops::binary(crate::lang::ast::BinOp::Add, &total, &x)?;
@@ -609,11 +606,11 @@ fn b_sum(it: &mut Interp, a: Bound) -> R<Value> {
 
 fn b_any(it: &mut Interp, a: Bound) -> R<Value> {
     let seq = a.get(0).cloned().unwrap_or(Value::None);
-    let mut items = it.iter(&seq)?;
+    let items = it.iter(&seq)?;
     let mut n = 0usize;
-    while let Some(x) = items.next() {
+    for x in items {
         n += 1;
-        if n % 4096 == 0 {
+        if n.is_multiple_of(4096) {
             it.check_interrupt()?;
         }
         if x.truthy() {
@@ -625,11 +622,11 @@ fn b_any(it: &mut Interp, a: Bound) -> R<Value> {
 
 fn b_all(it: &mut Interp, a: Bound) -> R<Value> {
     let seq = a.get(0).cloned().unwrap_or(Value::None);
-    let mut items = it.iter(&seq)?;
+    let items = it.iter(&seq)?;
     let mut n = 0usize;
-    while let Some(x) = items.next() {
+    for x in items {
         n += 1;
-        if n % 4096 == 0 {
+        if n.is_multiple_of(4096) {
             it.check_interrupt()?;
         }
         if !x.truthy() {
@@ -761,9 +758,10 @@ fn b_callable(a: &Bound) -> R<Value> {
 
 fn b_abs(a: &Bound) -> R<Value> {
     match a.one() {
-        Value::Int(i, _) => i.checked_abs().map(Value::int).ok_or_else(|| {
-            Error::py(PyExc::OverflowError, "integer overflow in abs()")
-        }),
+        Value::Int(i, _) => i
+            .checked_abs()
+            .map(Value::int)
+            .ok_or_else(|| Error::py(PyExc::OverflowError, "integer overflow in abs()")),
         Value::Bool(b) => Ok(Value::int(*b as i128)),
         Value::Float(f) => Ok(Value::Float(f.abs())),
         v => Err(Error::type_error(format!(
@@ -776,7 +774,9 @@ fn b_abs(a: &Bound) -> R<Value> {
 fn b_round(a: &Bound) -> R<Value> {
     let digits = match a.named("ndigits") {
         None | Some(Value::None) => None,
-        Some(v) => Some(int(v).ok_or_else(|| Error::type_error("round(): ndigits must be an integer"))?),
+        Some(v) => {
+            Some(int(v).ok_or_else(|| Error::type_error("round(): ndigits must be an integer"))?)
+        }
     };
     match (a.one(), digits) {
         (Value::Int(i, _), _) => Ok(Value::int(*i)),
@@ -816,7 +816,9 @@ fn b_pow(a: &Bound) -> R<Value> {
                 return Err(Error::value_error("pow(): the modulus must not be zero"));
             }
             if e < 0 {
-                return Err(Error::value_error("pow(): negative exponent with a modulus"));
+                return Err(Error::value_error(
+                    "pow(): negative exponent with a modulus",
+                ));
             }
             let m = m.abs();
             b = b.rem_euclid(m);

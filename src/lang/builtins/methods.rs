@@ -49,14 +49,7 @@ const STR: &[&str] = &[
     "upper",
     "zfill",
 ];
-const BYTES: &[&str] = &[
-    "decode",
-    "endswith",
-    "hex",
-    "split",
-    "startswith",
-    "strip",
-];
+const BYTES: &[&str] = &["decode", "endswith", "hex", "split", "startswith", "strip"];
 const LIST: &[&str] = &[
     "append", "clear", "copy", "count", "extend", "index", "insert", "pop", "remove", "reverse",
     "sort",
@@ -130,9 +123,8 @@ impl MArgs<'_> {
     }
 
     fn need(&self, i: usize, kw: &str) -> R<&Value> {
-        self.get(i, kw).ok_or_else(|| {
-            Error::type_error(format!("{}() is missing argument '{kw}'", self.name))
-        })
+        self.get(i, kw)
+            .ok_or_else(|| Error::type_error(format!("{}() is missing argument '{kw}'", self.name)))
     }
 
     fn text(&self, i: usize, kw: &str) -> R<String> {
@@ -202,7 +194,10 @@ fn str_method(s: &str, name: &str, m: &MArgs) -> R<Value> {
         "capitalize" => {
             let mut c = s.chars();
             strv(match c.next() {
-                Some(f) => f.to_uppercase().chain(c.flat_map(char::to_lowercase)).collect(),
+                Some(f) => f
+                    .to_uppercase()
+                    .chain(c.flat_map(char::to_lowercase))
+                    .collect(),
                 None => String::new(),
             })
         }
@@ -299,14 +294,16 @@ fn str_method(s: &str, name: &str, m: &MArgs) -> R<Value> {
             Ok(Value::tuple(parts.iter().map(|p| Value::str(*p)).collect()))
         }
         "join" => {
-            let Some(items) = m.need(0, "iterable")?.items().or_else(|| {
-                match m.need(0, "iterable") {
-                    Ok(v @ (Value::Set(_) | Value::Dict(_))) => {
-                        ops::iter(v).ok().map(|i| i.collect())
-                    }
-                    _ => None,
-                }
-            }) else {
+            let Some(items) =
+                m.need(0, "iterable")?
+                    .items()
+                    .or_else(|| match m.need(0, "iterable") {
+                        Ok(v @ (Value::Set(_) | Value::Dict(_))) => {
+                            ops::iter(v).ok().map(|i| i.collect())
+                        }
+                        _ => None,
+                    })
+            else {
                 return Err(Error::type_error("join() needs a list of strings"));
             };
             let mut texts = Vec::with_capacity(items.len());
@@ -345,10 +342,18 @@ fn str_method(s: &str, name: &str, m: &MArgs) -> R<Value> {
                 s.matches(sub.as_str()).count() as i128
             }))
         }
-        "isdigit" => Ok(Value::Bool(!s.is_empty() && s.chars().all(|c| c.is_ascii_digit()))),
-        "isalpha" => Ok(Value::Bool(!s.is_empty() && s.chars().all(char::is_alphabetic))),
-        "isalnum" => Ok(Value::Bool(!s.is_empty() && s.chars().all(char::is_alphanumeric))),
-        "isspace" => Ok(Value::Bool(!s.is_empty() && s.chars().all(char::is_whitespace))),
+        "isdigit" => Ok(Value::Bool(
+            !s.is_empty() && s.chars().all(|c| c.is_ascii_digit()),
+        )),
+        "isalpha" => Ok(Value::Bool(
+            !s.is_empty() && s.chars().all(char::is_alphabetic),
+        )),
+        "isalnum" => Ok(Value::Bool(
+            !s.is_empty() && s.chars().all(char::is_alphanumeric),
+        )),
+        "isspace" => Ok(Value::Bool(
+            !s.is_empty() && s.chars().all(char::is_whitespace),
+        )),
         "isupper" => Ok(Value::Bool(
             s.chars().any(char::is_alphabetic) && !s.chars().any(char::is_lowercase),
         )),
@@ -360,7 +365,11 @@ fn str_method(s: &str, name: &str, m: &MArgs) -> R<Value> {
             check_text(width)?;
             let fill = match m.opt_text(1, "fillchar")? {
                 Some(f) if f.chars().count() == 1 => f,
-                Some(_) => return Err(Error::type_error("the fill character must be one character")),
+                Some(_) => {
+                    return Err(Error::type_error(
+                        "the fill character must be one character",
+                    ));
+                }
                 None if name == "zfill" => "0".into(),
                 None => " ".into(),
             };
@@ -431,7 +440,10 @@ fn split_ws(s: &str, max: usize, from_right: bool) -> Vec<String> {
         out.extend(spans[keep..].iter().map(|&(a, b)| s[a..b].to_string()));
         out
     } else {
-        let mut out: Vec<String> = spans[..max].iter().map(|&(a, b)| s[a..b].to_string()).collect();
+        let mut out: Vec<String> = spans[..max]
+            .iter()
+            .map(|&(a, b)| s[a..b].to_string())
+            .collect();
         out.push(s[spans[max].0..].to_string());
         out
     }
@@ -464,7 +476,9 @@ pub fn str_format(fmt: &str, args: &Args) -> R<String> {
             continue;
         }
         let Some(close) = chars[i..].iter().position(|&x| x == '}') else {
-            return Err(Error::value_error("'{' without its '}' in the format string"));
+            return Err(Error::value_error(
+                "'{' without its '}' in the format string",
+            ));
         };
         let field: String = chars[i + 1..i + close].iter().collect();
         i += close + 1;
@@ -477,7 +491,10 @@ pub fn str_format(fmt: &str, args: &Args) -> R<String> {
         } else if let Ok(n) = key.parse::<usize>() {
             args.pos.get(n).cloned()
         } else {
-            args.kw.iter().find(|(k, _)| k == key).map(|(_, v)| v.clone())
+            args.kw
+                .iter()
+                .find(|(k, _)| k == key)
+                .map(|(_, v)| v.clone())
         };
         let Some(v) = v else {
             return Err(Error::py(
@@ -588,7 +605,10 @@ fn list_method(it: &mut Interp, recv: &Value, name: &str, m: &MArgs) -> R<Value>
                     l.remove(p);
                     Ok(Value::None)
                 }
-                None => Err(Error::value_error(format!("{} is not in the list", x.repr()))),
+                None => Err(Error::value_error(format!(
+                    "{} is not in the list",
+                    x.repr()
+                ))),
             }
         }
         "clear" => {
@@ -628,10 +648,18 @@ fn dict_method(it: &mut Interp, recv: &Value, name: &str, m: &MArgs) -> R<Value>
     };
     match name {
         "keys" => Ok(Value::list(
-            d.borrow().entries().iter().map(|(k, _)| k.clone()).collect(),
+            d.borrow()
+                .entries()
+                .iter()
+                .map(|(k, _)| k.clone())
+                .collect(),
         )),
         "values" => Ok(Value::list(
-            d.borrow().entries().iter().map(|(_, v)| v.clone()).collect(),
+            d.borrow()
+                .entries()
+                .iter()
+                .map(|(_, v)| v.clone())
+                .collect(),
         )),
         "items" => Ok(Value::list(
             d.borrow()
@@ -682,7 +710,11 @@ fn dict_method(it: &mut Interp, recv: &Value, name: &str, m: &MArgs) -> R<Value>
                     }
                 }
             }
-            entries.extend(m.a.kw.iter().map(|(k, v)| (Value::str(k.clone()), v.clone())));
+            entries.extend(
+                m.a.kw
+                    .iter()
+                    .map(|(k, v)| (Value::str(k.clone()), v.clone())),
+            );
             let mut d = d.borrow_mut();
             for (k, v) in entries {
                 d.insert(k, v)?;
@@ -711,7 +743,8 @@ fn set_method(it: &mut Interp, recv: &Value, name: &str, m: &MArgs) -> R<Value> 
     };
     match name {
         "add" => {
-            d.borrow_mut().insert(m.need(0, "value")?.clone(), Value::None)?;
+            d.borrow_mut()
+                .insert(m.need(0, "value")?.clone(), Value::None)?;
             Ok(Value::None)
         }
         "remove" | "discard" => {
@@ -730,7 +763,13 @@ fn set_method(it: &mut Interp, recv: &Value, name: &str, m: &MArgs) -> R<Value> 
             d.borrow_mut().clear();
             Ok(Value::None)
         }
-        "copy" => Value::set(d.borrow().entries().iter().map(|(k, _)| k.clone()).collect()),
+        "copy" => Value::set(
+            d.borrow()
+                .entries()
+                .iter()
+                .map(|(k, _)| k.clone())
+                .collect(),
+        ),
         "update" => {
             for x in it.collect(m.need(0, "other")?)? {
                 d.borrow_mut().insert(x, Value::None)?;

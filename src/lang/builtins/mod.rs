@@ -267,7 +267,12 @@ macro_rules! pure {
 }
 macro_rules! attr {
     ($name:expr, $help:expr, $f:expr) => {
-        Builtin { name: $name, params: &[], help: $help, func: Func::Attr($f) }
+        Builtin {
+            name: $name,
+            params: &[],
+            help: $help,
+            func: Func::Attr($f),
+        }
     };
 }
 macro_rules! eval {
@@ -321,7 +326,11 @@ pub fn resolve_dotted(name: &str) -> Option<Value> {
     let mut parts = name.split('.');
     let root = parts.next()?;
     let prefix = format!("{root}.");
-    let module = all().find_map(|b| b.name.strip_prefix(prefix.as_str()).map(|_| &b.name[..root.len()]))?;
+    let module = all().find_map(|b| {
+        b.name
+            .strip_prefix(prefix.as_str())
+            .map(|_| &b.name[..root.len()])
+    })?;
     let mut v = Value::Module(module);
     for p in parts {
         let Value::Module(m) = v else { return None };

@@ -9,11 +9,7 @@ use crate::lang::interp::Interp;
 use crate::lang::value::{Stream, Value};
 
 pub static BUILTINS: &[Builtin] = &[
-    attr!(
-        "sys.argv",
-        "The script (or -c) and its arguments",
-        sys_argv
-    ),
+    attr!("sys.argv", "The script (or -c) and its arguments", sys_argv),
     attr!("sys.stdout", "The shell's standard output", sys_stdout),
     attr!("sys.stderr", "The shell's standard error", sys_stderr),
     attr!("sys.stdin", "The shell's standard input", sys_stdin),

@@ -52,7 +52,9 @@ fn t_sleep(it: &mut Interp, a: Bound) -> R<Value> {
         ))
     })?;
     if secs.is_nan() || secs < 0.0 {
-        return Err(Error::value_error("time.sleep(): the length must be a non-negative number"));
+        return Err(Error::value_error(
+            "time.sleep(): the length must be a non-negative number",
+        ));
     }
     it.out.flush()?;
     let deadline = Duration::try_from_secs_f64(secs)

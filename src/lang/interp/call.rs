@@ -60,8 +60,7 @@ impl Interp {
     /// Call a function made by `def` or `lambda`.
     pub fn call_function(&mut self, f: &Rc<Function>, args: Args) -> R<Value> {
         if self.depth >= MAX_CALLS
-            || (self.stack_base != 0
-                && self.stack_base.abs_diff(stack_addr()) > self.stack_budget)
+            || (self.stack_base != 0 && self.stack_base.abs_diff(stack_addr()) > self.stack_budget)
         {
             return Err(Error::py(
                 PyExc::RecursionError,

@@ -62,8 +62,7 @@ impl Interp {
             }
             ExprKind::Slice { .. } => {
                 return Err(
-                    Error::py(PyExc::SyntaxError, "a slice is only allowed in [...]")
-                        .or_at(e.span),
+                    Error::py(PyExc::SyntaxError, "a slice is only allowed in [...]").or_at(e.span),
                 );
             }
             ExprKind::Call { func, args } => {
@@ -208,9 +207,9 @@ impl Interp {
         if let Value::List(l) | Value::Tuple(l) = v {
             return Ok(l.borrow().clone());
         }
-        let mut it = ops::iter(v)?;
+        let it = ops::iter(v)?;
         let mut out = Vec::new();
-        while let Some(x) = it.next() {
+        for x in it {
             if out.len() % 4096 == 0 {
                 self.check_interrupt()?;
                 check_items(out.len() + 1)?;
@@ -263,8 +262,8 @@ impl Interp {
             return Ok(());
         };
         let seq = self.eval(&first.iter)?;
-        let mut it = self.iter(&seq).map_err(|e| e.or_at(first.iter.span))?;
-        'items: while let Some(item) = it.next() {
+        let it = self.iter(&seq).map_err(|e| e.or_at(first.iter.span))?;
+        'items: for item in it {
             self.check_interrupt()?;
             self.assign(&first.target, item)?;
             for c in &first.conds {
@@ -392,8 +391,7 @@ impl Interp {
                 if let ExprKind::Slice { lower, upper, step } = &index.kind {
                     let (a, b, c) = self.slice_parts(lower, upper, step)?;
                     let items = self.collect(&v)?;
-                    return ops::set_slice(&recv, a, b, c, items)
-                        .map_err(|e| e.or_at(index.span));
+                    return ops::set_slice(&recv, a, b, c, items).map_err(|e| e.or_at(index.span));
                 }
                 let key = self.eval(index)?;
                 ops::set_item(&recv, key, v).map_err(|e| e.or_at(target.span))
@@ -444,8 +442,10 @@ impl Interp {
                     }
                 }
             }
-            _ => Err(Error::py(PyExc::SyntaxError, "cannot assign to this expression")
-                .or_at(target.span)),
+            _ => Err(
+                Error::py(PyExc::SyntaxError, "cannot assign to this expression")
+                    .or_at(target.span),
+            ),
         }
     }
 
@@ -480,8 +480,9 @@ impl Interp {
                 let new = ops::inplace(op, &cur, &r).map_err(|e| e.or_at(target.span))?;
                 ops::set_item(&recv, key, new).map_err(|e| e.or_at(target.span))
             }
-            _ => Err(Error::py(PyExc::SyntaxError, "cannot update this expression")
-                .or_at(target.span)),
+            _ => Err(
+                Error::py(PyExc::SyntaxError, "cannot update this expression").or_at(target.span),
+            ),
         }
     }
 
@@ -496,11 +497,10 @@ impl Interp {
                 };
                 match removed {
                     Some(_) => Ok(()),
-                    None => Err(Error::py(
-                        PyExc::NameError,
-                        format!("name '{n}' is not defined"),
-                    )
-                    .or_at(target.span)),
+                    None => Err(
+                        Error::py(PyExc::NameError, format!("name '{n}' is not defined"))
+                            .or_at(target.span),
+                    ),
                 }
             }
             ExprKind::Index { obj, index } => {
@@ -518,9 +518,9 @@ impl Interp {
                 }
                 Ok(())
             }
-            _ => Err(Error::py(PyExc::SyntaxError, "cannot delete this expression")
-                .or_at(target.span)),
+            _ => Err(
+                Error::py(PyExc::SyntaxError, "cannot delete this expression").or_at(target.span),
+            ),
         }
     }
 }
-

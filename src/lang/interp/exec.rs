@@ -116,8 +116,8 @@ impl Interp {
                 orelse,
             } => {
                 let seq = self.eval(iter)?;
-                let mut it = self.iter(&seq).map_err(|e| e.or_at(iter.span))?;
-                while let Some(item) = it.next() {
+                let it = self.iter(&seq).map_err(|e| e.or_at(iter.span))?;
+                for item in it {
                     self.check_interrupt().map_err(|e| e.or_at(iter.span))?;
                     self.assign(target, item)?;
                     match self.exec_block(body)? {
@@ -334,7 +334,9 @@ impl Interp {
                 let Some(v) = builtins::resolve_dotted(&format!("{m}.{name}")) else {
                     return Err(Error::py(
                         PyExc::ImportError,
-                        format!("cannot import name '{name}' from {m} (rustemd-shell does not provide it)"),
+                        format!(
+                            "cannot import name '{name}' from {m} (rustemd-shell does not provide it)"
+                        ),
                     ));
                 };
                 let v = self.module_value(v)?;
@@ -401,10 +403,8 @@ impl Interp {
                     .truncate(!*append)
                     .open(path)
                     .map_err(|e| Error::os(&e, format!("cannot write {path}")))?;
-                let saved = std::mem::replace(
-                    &mut self.out,
-                    Box::new(std::io::BufWriter::new(file)),
-                );
+                let saved =
+                    std::mem::replace(&mut self.out, Box::new(std::io::BufWriter::new(file)));
                 let term = std::mem::replace(&mut self.term, plain);
                 let r = self
                     .run_command(name, words)
@@ -421,10 +421,8 @@ impl Interp {
                     .spawn()
                     .map_err(|e| Error::os(&e, "cannot run /bin/sh"))?;
                 let stdin = child.stdin.take().expect("piped stdin");
-                let saved = std::mem::replace(
-                    &mut self.out,
-                    Box::new(std::io::BufWriter::new(stdin)),
-                );
+                let saved =
+                    std::mem::replace(&mut self.out, Box::new(std::io::BufWriter::new(stdin)));
                 let term = std::mem::replace(&mut self.term, plain);
                 let r = self.run_command(name, words).and_then(|()| {
                     self.out.flush()?;

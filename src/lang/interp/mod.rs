@@ -197,7 +197,8 @@ impl Interp {
                 "scripts run each other more than 20 deep",
             ));
         }
-        let bytes = std::fs::read(path).map_err(|e| Error::os(&e, format!("cannot read {path}")))?;
+        let bytes =
+            std::fs::read(path).map_err(|e| Error::os(&e, format!("cannot read {path}")))?;
         let text = String::from_utf8(bytes).map_err(|e| {
             let at = e.utf8_error().valid_up_to();
             let line = e.as_bytes()[..at].iter().filter(|&&b| b == b'\n').count() + 1;
@@ -491,9 +492,7 @@ fn exception_attr(e: &Rc<Error>, name: &str) -> R<Value> {
         _ => {
             return Err(Error::py(
                 PyExc::AttributeError,
-                format!(
-                    "an exception has no attribute '{name}' (it has name, message and args)"
-                ),
+                format!("an exception has no attribute '{name}' (it has name, message and args)"),
             ));
         }
     })

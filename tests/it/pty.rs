@@ -770,3 +770,32 @@ fn pty_termination_signals_at_the_prompt_restore_the_terminal() {
         p.line("exit");
     }
 }
+
+/// Issue 12, item 8: typing (and pasting) 16,000 characters with colour on stays interactive:
+/// long lines are not re-highlighted on every key (it took 39 s).
+#[test]
+fn pty_typing_16000_characters_with_colour_on_stays_interactive() {
+    let home = tempfile::Builder::new()
+        .prefix("rustemd-pty-")
+        .tempdir()
+        .expect("tempdir");
+    let mut cmd = Command::new(BIN);
+    cmd.arg("--color=always")
+        .arg("--address")
+        .arg(PrivateBus::shared().address());
+    let mut p = Pty::spawn_cmd(cmd, home);
+    p.expect_text(PROMPT);
+    let body = "a".repeat(16_000);
+    p.send("x = '");
+    for chunk in body.as_bytes().chunks(500) {
+        p.send(std::str::from_utf8(chunk).expect("ascii"));
+        p.pump();
+    }
+    p.send("'\r");
+    p.expect_prompt();
+    p.send(&format!("\x1b[200~y = '{body}'\x1b[201~\r"));
+    p.expect_prompt();
+    p.line("len(x) + len(y)");
+    p.expect_line("32000");
+    p.exit_with_ctrl_d();
+}

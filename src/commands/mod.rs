@@ -15,6 +15,7 @@ mod exit;
 pub mod flags;
 mod get_property;
 mod help;
+mod host;
 mod introspect;
 mod list;
 mod manpage;
@@ -257,6 +258,49 @@ pub static COMMANDS: &[Command] = &[
         run: exit::run,
     },
     Command {
+        name: "env",
+        args: &[arg("NAME", Text, Optional)],
+        flags: &[],
+        summary: "Show the environment variables (a dict, which becomes _), or one of them",
+        help: "IPython's env: without NAME, the whole environment as a dict; with NAME, that \
+               variable's value. A variable named env wins over this command.",
+        scope: Scope::Shell,
+        pager: false,
+        run: host::env,
+    },
+    Command {
+        name: "ls",
+        args: &[arg("ARG", Text, Any)],
+        flags: &[],
+        summary: "List files with the host's ls (its options, e.g. ls -la /run)",
+        help: "Runs the host's ls with the words as given, like !ls. Through a pipe or into a \
+               file, its output goes there: ls /etc | grep sys.",
+        scope: Scope::Shell,
+        pager: false,
+        run: host::ls,
+    },
+    Command {
+        name: "pwd",
+        args: &[],
+        flags: &[],
+        summary: "Show the shell's working directory (it becomes _)",
+        help: "The directory host commands (!cmd, pipes) and relative file names start from.",
+        scope: Scope::Shell,
+        pager: false,
+        run: host::pwd,
+    },
+    Command {
+        name: "cd",
+        args: &[arg("DIR", Text, Optional)],
+        flags: &[],
+        summary: "Change the shell's working directory (cd -, cd ~ as in bash)",
+        help: "Changes the directory of the shell itself (so !cmd, pipes and relative file \
+               names follow). Without DIR, goes home; cd - goes back. !cd DIR does the same.",
+        scope: Scope::Shell,
+        pager: false,
+        run: host::cd,
+    },
+    Command {
         name: "completions",
         args: &[arg("SHELL", Choice(completions::SHELLS), One)],
         flags: &[],
@@ -357,7 +401,15 @@ pub fn run(
             _ => format!("{name} only works inside the shell"),
         }));
     }
-    let inv = spec::parse(cmd, words, origin)?;
+    // The host's words go to the host untouched (`ls -la`).
+    let inv = if host::RAW.contains(&name) {
+        let raw: Vec<String> = std::iter::once("--".to_string())
+            .chain(words.iter().cloned())
+            .collect();
+        spec::parse(cmd, &raw, origin)?
+    } else {
+        spec::parse(cmd, words, origin)?
+    };
     run_parsed(ctx, cmd, &inv)
 }
 

@@ -61,6 +61,7 @@ pub fn to_data(v: &Value, sig: &Sig, at: &str) -> Result<Data, String> {
             (Value::List(items) | Value::Tuple(items), _) => Data::Array {
                 elem: (**elem).clone(),
                 items: items
+                    .borrow()
                     .iter()
                     .enumerate()
                     .map(|(n, x)| to_data(x, elem, &format!("{at} [{n}]")))
@@ -73,6 +74,8 @@ pub fn to_data(v: &Value, sig: &Sig, at: &str) -> Result<Data, String> {
                 key: (**k).clone(),
                 value: (**val).clone(),
                 entries: entries
+                    .borrow()
+                    .entries()
                     .iter()
                     .map(|(ek, ev)| {
                         let key = to_data(ek, k, &format!("{at} key {}", ek.repr()))?;
@@ -84,9 +87,10 @@ pub fn to_data(v: &Value, sig: &Sig, at: &str) -> Result<Data, String> {
             _ => return mismatch(&format!("a dict ({sig})")),
         },
         Sig::Struct(fields) => match v {
-            Value::Tuple(items) | Value::List(items) if items.len() == fields.len() => {
+            Value::Tuple(items) | Value::List(items) if items.borrow().len() == fields.len() => {
                 Data::Struct(
                     items
+                        .borrow()
                         .iter()
                         .zip(fields)
                         .enumerate()
@@ -149,6 +153,16 @@ fn short(v: &Value) -> String {
 
 /// The D-Bus data a value stands for on its own (inside a variant).
 pub fn infer_data(v: &Value, at: &str) -> Result<Data, String> {
+    infer_depth(v, at, 0)
+}
+
+fn infer_depth(v: &Value, at: &str, depth: usize) -> Result<Data, String> {
+    if depth > 64 {
+        return Err(format!(
+            "{at}: the value is nested deeper than D-Bus allows (64 levels)"
+        ));
+    }
+    let infer_data = |v: &Value, at: &str| infer_depth(v, at, depth + 1);
     Ok(match v {
         Value::Bool(b) => Data::Bool(*b),
         Value::Int(n, kind) => {
@@ -177,6 +191,7 @@ pub fn infer_data(v: &Value, at: &str) -> Result<Data, String> {
         },
         Value::List(items) => {
             let datas: Vec<Data> = items
+                .borrow()
                 .iter()
                 .enumerate()
                 .map(|(n, x)| infer_data(x, &format!("{at} [{n}]")))
@@ -192,14 +207,17 @@ pub fn infer_data(v: &Value, at: &str) -> Result<Data, String> {
             };
             Data::Array { elem, items }
         }
-        Value::Tuple(items) if !items.is_empty() => Data::Struct(
+        Value::Tuple(items) if !items.borrow().is_empty() => Data::Struct(
             items
+                .borrow()
                 .iter()
                 .enumerate()
                 .map(|(n, x)| infer_data(x, &format!("{at} field {n}")))
                 .collect::<Result<_, _>>()?,
         ),
         Value::Dict(entries) => {
+            let entries = entries.borrow();
+            let entries = entries.entries();
             let keys: Vec<Data> = entries
                 .iter()
                 .map(|(k, _)| infer_data(k, at))
@@ -266,14 +284,14 @@ pub fn from_data(d: &Data) -> Value {
                 .map(|x| if let Data::Byte(b) = x { *b } else { 0 })
                 .collect(),
         ),
-        Data::Array { items, .. } => Value::List(items.iter().map(from_data).collect()),
-        Data::Dict { entries, .. } => Value::Dict(
+        Data::Array { items, .. } => Value::list(items.iter().map(from_data).collect()),
+        Data::Dict { entries, .. } => Value::dict_from_bus(
             entries
                 .iter()
                 .map(|(k, v)| (from_data(k), from_data(v)))
                 .collect(),
         ),
-        Data::Struct(fields) => Value::Tuple(fields.iter().map(from_data).collect()),
+        Data::Struct(fields) => Value::tuple(fields.iter().map(from_data).collect()),
         Data::Variant(inner) => from_data(inner),
     }
 }
@@ -283,7 +301,7 @@ pub fn reply_value(values: &[Data]) -> Value {
     match values {
         [] => Value::None,
         [one] => from_data(one),
-        many => Value::Tuple(many.iter().map(from_data).collect()),
+        many => Value::tuple(many.iter().map(from_data).collect()),
     }
 }
 
@@ -322,10 +340,7 @@ pub fn property_data(v: &Value, target: &Target) -> Result<(String, Data), Strin
         }
         (How::Plain, _) => {}
     }
-    let items: Option<&Vec<Value>> = match v {
-        Value::List(items) | Value::Tuple(items) => Some(items),
-        _ => None,
-    };
+    let items: Option<Vec<Value>> = v.items();
     let elem = match &target.sig {
         Sig::Array(e) => Some(e.to_string()),
         _ => None,
@@ -340,6 +355,8 @@ pub fn property_data(v: &Value, target: &Target) -> Result<(String, Data), Strin
         (_, Some("s"), Value::Dict(entries)) => Data::Array {
             elem: Sig::Str,
             items: entries
+                .borrow()
+                .entries()
                 .iter()
                 .map(|(k, v)| Data::Str(format!("{}={}", k.to_display(), v.to_display())))
                 .collect(),
@@ -349,7 +366,7 @@ pub fn property_data(v: &Value, target: &Target) -> Result<(String, Data), Strin
             items: items
                 .into_iter()
                 .flatten()
-                .map(|x| match x {
+                .map(|x| match &x {
                     Value::Bytes(b) => Data::Str(String::from_utf8_lossy(b).into_owned()),
                     other => Data::Str(other.to_display()),
                 })
@@ -357,12 +374,14 @@ pub fn property_data(v: &Value, target: &Target) -> Result<(String, Data), Strin
         },
         (_, Some("(sasb)"), _) => properties::exec_commands(exec_commands(at, v)?),
         (_, Some("(iayu)"), _)
-            if items.is_some_and(|i| i.iter().all(|x| x.as_text().is_some())) =>
+            if items
+                .as_ref()
+                .is_some_and(|i| i.iter().all(|x| x.as_text().is_some())) =>
         {
             let words: Vec<String> = items
                 .into_iter()
                 .flatten()
-                .filter_map(Value::as_text)
+                .filter_map(|x| x.as_text())
                 .collect();
             properties::ip_prefixes(at, &words.join(" "))?
         }
@@ -372,11 +391,11 @@ pub fn property_data(v: &Value, target: &Target) -> Result<(String, Data), Strin
                 .into_iter()
                 .flatten()
                 .enumerate()
-                .map(|(n, x)| bind_path(at, n, x, target))
+                .map(|(n, x)| bind_path(at, n, &x, target))
                 .collect::<Result<_, _>>()?,
         },
         (_, Some("(ss)"), Value::Tuple(_)) => {
-            to_data(&Value::List(vec![v.clone()]), &target.sig, at)?
+            to_data(&Value::list(vec![v.clone()]), &target.sig, at)?
         }
         _ => to_data(v, &target.sig, at)?,
     };
@@ -387,16 +406,19 @@ pub fn property_data(v: &Value, target: &Target) -> Result<(String, Data), Strin
 fn bind_path(at: &str, n: usize, x: &Value, target: &Target) -> Result<Data, String> {
     let at = format!("{at} [{n}]");
     match x {
-        Value::Tuple(f) | Value::List(f) if f.len() == 2 => to_data(
-            &Value::Tuple(vec![
-                f[0].clone(),
-                f[1].clone(),
-                Value::Bool(false),
-                Value::int(0),
-            ]),
-            &Sig::parse("(ssbt)").expect("valid signature"),
-            &at,
-        ),
+        Value::Tuple(f) | Value::List(f) if f.borrow().len() == 2 => {
+            let f = f.borrow();
+            to_data(
+                &Value::tuple(vec![
+                    f[0].clone(),
+                    f[1].clone(),
+                    Value::Bool(false),
+                    Value::int(0),
+                ]),
+                &Sig::parse("(ssbt)").expect("valid signature"),
+                &at,
+            )
+        }
         other => match other.as_text() {
             Some(t) => match properties::from_text(target, &t)?.1 {
                 Data::Array { mut items, .. } if items.len() == 1 => Ok(items.remove(0)),
@@ -415,11 +437,11 @@ pub fn exec_commands(at: &str, v: &Value) -> Result<Vec<Data>, String> {
             Value::Str(_) | Value::Bytes(_) => {
                 properties::exec_command(at, &x.as_text().unwrap_or_default())
             }
-            Value::List(argv) if argv.iter().all(|a| a.as_text().is_some()) => {
-                let argv = argv.iter().filter_map(Value::as_text).collect();
+            Value::List(argv) if argv.borrow().iter().all(|a| a.as_text().is_some()) => {
+                let argv = argv.borrow().iter().filter_map(Value::as_text).collect();
                 properties::command_data(at, argv, false)
             }
-            Value::Tuple(f) if f.len() == 3 => to_data(
+            Value::Tuple(f) if f.borrow().len() == 3 => to_data(
                 x,
                 &Sig::Struct(vec![Sig::Str, Sig::Array(Box::new(Sig::Str)), Sig::Bool]),
                 at,
@@ -435,15 +457,16 @@ pub fn exec_commands(at: &str, v: &Value) -> Result<Vec<Data>, String> {
         // One argv list: ["/bin/sleep", "5"].
         Value::List(items)
             if items
+                .borrow()
                 .iter()
                 .all(|a| matches!(a, Value::Str(_) | Value::Bytes(_))) =>
         {
-            if items.is_empty() {
+            if items.borrow().is_empty() {
                 return Ok(Vec::new());
             }
             Ok(vec![one(v)?])
         }
-        Value::List(items) => items.iter().map(one).collect(),
+        Value::List(items) => items.borrow().iter().map(one).collect(),
         other => Ok(vec![one(other)?]),
     }
 }
@@ -456,7 +479,7 @@ pub fn property_list(v: &Value, table: &PropertyTable) -> Result<Vec<(String, Da
     match v {
         Value::None => {}
         Value::Dict(entries) => {
-            for (k, val) in entries {
+            for (k, val) in entries.borrow().entries() {
                 let key = k
                     .as_text()
                     .ok_or_else(|| format!("property names must be strings, got {}", short(k)))?;
@@ -464,7 +487,7 @@ pub fn property_list(v: &Value, table: &PropertyTable) -> Result<Vec<(String, Da
             }
         }
         Value::List(items) | Value::Tuple(items) => {
-            for x in items {
+            for x in items.borrow().iter() {
                 match x {
                     Value::Str(s) => {
                         let (k, val) = s.split_once('=').ok_or_else(|| {
@@ -472,7 +495,8 @@ pub fn property_list(v: &Value, table: &PropertyTable) -> Result<Vec<(String, Da
                         })?;
                         pairs.push((k.trim().to_string(), Value::Str(val.to_string())));
                     }
-                    Value::Tuple(kv) | Value::List(kv) if kv.len() == 2 => {
+                    Value::Tuple(kv) | Value::List(kv) if kv.borrow().len() == 2 => {
+                        let kv = kv.borrow();
                         let key = kv[0].as_text().ok_or_else(|| {
                             format!("property names must be strings, got {}", short(&kv[0]))
                         })?;
@@ -538,7 +562,7 @@ mod tests {
     #[test]
     fn errors_name_the_position() {
         let e = to_data(
-            &Value::List(vec![Value::int(1), Value::str("x")]),
+            &Value::list(vec![Value::int(1), Value::str("x")]),
             &sig("au"),
             "argument 3",
         )
@@ -561,7 +585,7 @@ mod tests {
             Data::Path("/x".into())
         );
         let d = to_data(
-            &Value::Dict(vec![(Value::str("k"), Value::int(1))]),
+            &Value::dict(vec![(Value::str("k"), Value::int(1))]).unwrap(),
             &sig("a{sv}"),
             "a",
         )

@@ -11,11 +11,19 @@
 //! tokens at all (`/b`, `get-property`, quoting rules), so the decision
 //! "is this statement a command?" has to be taken before tokenizing it. The
 //! decision needs the command registry, which is passed in as the
-//! `is_command` callback so this module stays free of data and I/O.
+//! `is_command` callback so this module stays free of data and I/O. For the
+//! same reason the lexer knows where statements start: after `;`, after a
+//! newline at bracket depth 0, and after the `:` that ends the header of a
+//! compound statement (`if x: list` runs the command `list`); that colon is a
+//! [`TokenKind::HeaderColon`].
 //!
 //! Deviation from a strict one-token-per-lexeme model: a newline at bracket
 //! depth 0 is emitted as `Op("\n")` (a statement separator just like `;`);
-//! newlines inside brackets are plain whitespace.
+//! newlines inside brackets are plain whitespace. There are no INDENT/DEDENT
+//! tokens: the parser reads indentation from the token spans.
+//!
+//! [`Incremental`] lexes text that arrives a line at a time (scripts, pasted
+//! blocks) in linear time, by resuming where the previous line stopped.
 
 use super::span::Span;
 
@@ -36,47 +44,111 @@ pub enum Keyword {
     Is,
     With,
     Pass,
+    If,
+    Elif,
+    Else,
+    While,
+    For,
+    Break,
+    Continue,
+    Def,
+    Return,
+    Lambda,
+    Try,
+    Except,
+    Finally,
+    Raise,
+    Global,
+    Nonlocal,
+    Del,
+    Assert,
+    // Reserved so that they are reported as unsupported, never misread.
+    Class,
+    Yield,
+    Async,
+    Await,
 }
+
+const KEYWORDS: &[(&str, Keyword)] = &[
+    ("True", Keyword::True),
+    ("False", Keyword::False),
+    ("None", Keyword::None),
+    ("and", Keyword::And),
+    ("or", Keyword::Or),
+    ("not", Keyword::Not),
+    ("import", Keyword::Import),
+    ("from", Keyword::From),
+    ("as", Keyword::As),
+    ("in", Keyword::In),
+    ("is", Keyword::Is),
+    ("with", Keyword::With),
+    ("pass", Keyword::Pass),
+    ("if", Keyword::If),
+    ("elif", Keyword::Elif),
+    ("else", Keyword::Else),
+    ("while", Keyword::While),
+    ("for", Keyword::For),
+    ("break", Keyword::Break),
+    ("continue", Keyword::Continue),
+    ("def", Keyword::Def),
+    ("return", Keyword::Return),
+    ("lambda", Keyword::Lambda),
+    ("try", Keyword::Try),
+    ("except", Keyword::Except),
+    ("finally", Keyword::Finally),
+    ("raise", Keyword::Raise),
+    ("global", Keyword::Global),
+    ("nonlocal", Keyword::Nonlocal),
+    ("del", Keyword::Del),
+    ("assert", Keyword::Assert),
+    ("class", Keyword::Class),
+    ("yield", Keyword::Yield),
+    ("async", Keyword::Async),
+    ("await", Keyword::Await),
+];
 
 impl Keyword {
     pub fn from_word(s: &str) -> Option<Keyword> {
-        Some(match s {
-            "True" | "true" => Keyword::True,
-            "False" | "false" => Keyword::False,
-            "None" => Keyword::None,
-            "and" => Keyword::And,
-            "or" => Keyword::Or,
-            "not" => Keyword::Not,
-            "import" => Keyword::Import,
-            "from" => Keyword::From,
-            "as" => Keyword::As,
-            "in" => Keyword::In,
-            "is" => Keyword::Is,
-            "with" => Keyword::With,
-            "pass" => Keyword::Pass,
-            _ => return None,
-        })
+        match s {
+            "true" => Some(Keyword::True),
+            "false" => Some(Keyword::False),
+            _ => KEYWORDS.iter().find(|(w, _)| *w == s).map(|(_, k)| *k),
+        }
     }
 
     /// Canonical spelling (`True`, not `true`).
-    #[cfg(test)]
     pub fn as_str(self) -> &'static str {
-        match self {
-            Keyword::True => "True",
-            Keyword::False => "False",
-            Keyword::None => "None",
-            Keyword::And => "and",
-            Keyword::Or => "or",
-            Keyword::Not => "not",
-            Keyword::Import => "import",
-            Keyword::From => "from",
-            Keyword::As => "as",
-            Keyword::In => "in",
-            Keyword::Is => "is",
-            Keyword::With => "with",
-            Keyword::Pass => "pass",
-        }
+        KEYWORDS
+            .iter()
+            .find(|(_, k)| *k == self)
+            .map_or("?", |(w, _)| w)
     }
+
+    /// Does this keyword open a compound statement whose header ends at a `:`?
+    pub fn is_header(self) -> bool {
+        matches!(
+            self,
+            Keyword::If
+                | Keyword::Elif
+                | Keyword::Else
+                | Keyword::While
+                | Keyword::For
+                | Keyword::Try
+                | Keyword::Except
+                | Keyword::Finally
+                | Keyword::With
+                | Keyword::Def
+                | Keyword::Class
+        )
+    }
+}
+
+/// Where the text of an f-string's body lies (between its quotes), and whether it is raw.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct FStrBody {
+    pub start: usize,
+    pub end: usize,
+    pub raw: bool,
 }
 
 #[derive(Clone, Debug, PartialEq)]
@@ -84,19 +156,25 @@ pub enum TokenKind {
     Ident(String),
     Int(i128),
     Float(f64),
-    /// `"..."`, `'...'`, with optional `b`/`u`/`r`/`br`/`rb` prefix (bytes are
+    /// `"..."`, `'...'`, `"""..."""`, with optional `b`/`u`/`r`/`br`/`rb` prefix (bytes are
     /// read as plain strings), escapes decoded.
     Str(String),
+    /// `f"..."` (also `rf`, `fr`, triple-quoted): the parser reads the body.
+    FStr(FStrBody),
     Keyword(Keyword),
-    /// One of `( ) [ ] { } , . : ; = == != < <= > >= + - * / // % **`, or
-    /// `"\n"` for a statement-separating newline (bracket depth 0 only).
+    /// One of the operators (see [`OPERATORS`]), or `"\n"` for a statement-separating
+    /// newline (bracket depth 0 only).
     Op(&'static str),
+    /// The `:` that ends a compound statement's header (`if x:`): a statement starts after it.
+    HeaderColon,
     /// `!cmd ...` at statement start: everything after `!` up to end of line.
     Bang(String),
     /// First word of a command line (and the word after a leading `busctl`).
     CommandName(String),
     /// One unquoted argument of a command line.
     Word(String),
+    /// `| pipeline` at the end of a command line: the text after `|` up to the end of the line.
+    Pipe(String),
     /// Text after `#` up to (not including) the end of the line.
     Comment(String),
     /// Lexical error; the string is a user-facing message.
@@ -110,11 +188,21 @@ pub struct Token {
 }
 
 impl Token {
-    /// `;` or a depth-0 newline.
+    /// `;`, a depth-0 newline, or a header's `:` (a statement starts after each).
     pub fn is_separator(&self) -> bool {
-        matches!(self.kind, TokenKind::Op(";") | TokenKind::Op("\n"))
+        matches!(
+            self.kind,
+            TokenKind::Op(";") | TokenKind::Op("\n") | TokenKind::HeaderColon
+        )
     }
 }
+
+/// Operators, longest first (the lexer takes the longest match).
+pub const OPERATORS: &[&str] = &[
+    "**=", "//=", ">>=", "<<=", "...", "**", "//", "==", "!=", "<=", ">=", "+=", "-=", "*=", "/=",
+    "%=", "|=", "&=", "^=", ">>", "<<", "->", ":=", "(", ")", "[", "]", "{", "}", ",", ".", ":",
+    ";", "=", "<", ">", "+", "-", "*", "/", "%", "|", "&", "^", "~", "@",
+];
 
 /// Characters of a command word (`get-property`, `org.freedesktop.x`).
 fn is_cmd_word_byte(c: u8) -> bool {
@@ -132,18 +220,38 @@ fn is_ident_continue(c: u8) -> bool {
 /// Tokenize `line` (which may contain newlines when a file is run).
 /// Whitespace is not emitted. Never fails: see [`TokenKind::Error`].
 pub fn lex(line: &str, is_command: &dyn Fn(&str) -> bool) -> Vec<Token> {
-    let mut lx = Lexer {
-        src: line,
-        b: line.as_bytes(),
-        pos: 0,
-        toks: Vec::new(),
-        depth: 0,
-        at_stmt_start: true,
-        in_with: false,
-        is_command,
-    };
+    let mut lx = Lexer::new(line, is_command, Vec::new(), State::default());
     lx.run();
     lx.toks
+}
+
+/// What is still open at the end of the input: the REPL asks for another line while
+/// anything is.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct Open {
+    /// Unclosed brackets.
+    pub depth: usize,
+    /// An unterminated triple-quoted string.
+    pub triple: bool,
+    /// A backslash right before the end.
+    pub backslash: bool,
+    /// The statement is broken already (a stray closing bracket, a bad token): more lines
+    /// cannot fix it, so it is complete (and the parser says what is wrong).
+    pub broken: bool,
+}
+
+impl Open {
+    pub fn any(&self) -> bool {
+        !self.broken && (self.depth > 0 || self.triple || self.backslash)
+    }
+}
+
+/// Tokens and what is open at the end, in one pass.
+pub fn lex_open(src: &str, is_command: &dyn Fn(&str) -> bool) -> (Vec<Token>, Open) {
+    let mut lx = Lexer::new(src, is_command, Vec::new(), State::default());
+    lx.run();
+    let open = lx.open();
+    (lx.toks, open)
 }
 
 /// The tokens of the statement containing byte offset `pos` (separators
@@ -161,20 +269,145 @@ pub fn statement_tokens(tokens: &[Token], pos: usize) -> &[Token] {
     &tokens[start..end]
 }
 
+/// Lexing text that grows a line at a time, in linear time overall: each line is lexed
+/// once, resuming with the state the previous one left (an unterminated triple-quoted
+/// string is lexed again from its start).
+#[derive(Default)]
+pub struct Incremental {
+    src: String,
+    toks: Vec<Token>,
+    state: State,
+    pos: usize,
+    open: Open,
+}
+
+impl Incremental {
+    pub fn new() -> Incremental {
+        Incremental::default()
+    }
+
+    /// Append `text` (normally one line, with its newline) and lex it. A line ending with a
+    /// backslash is lexed with the line that completes it.
+    pub fn push(&mut self, text: &str, is_command: &dyn Fn(&str) -> bool) {
+        self.src.push_str(text);
+        if text.ends_with("\\\n") {
+            self.open.backslash = true;
+            return;
+        }
+        self.lex_rest(is_command);
+    }
+
+    /// Lex what is still waiting (a last line ending with a backslash).
+    pub fn finish(&mut self, is_command: &dyn Fn(&str) -> bool) {
+        if self.pos < self.src.len() || self.open.triple {
+            self.lex_rest(is_command);
+        }
+    }
+
+    fn lex_rest(&mut self, is_command: &dyn Fn(&str) -> bool) {
+        // A token reaching the old end may continue (a triple-quoted string): redo it.
+        let mut pos = self.pos;
+        if self.open.triple
+            && let Some(t) = self.toks.pop()
+        {
+            pos = t.span.start;
+        }
+        let toks = std::mem::take(&mut self.toks);
+        let mut lx = Lexer::new(&self.src, is_command, toks, self.state);
+        lx.pos = pos;
+        lx.run();
+        self.open = lx.open();
+        self.state = lx.state;
+        self.pos = lx.pos;
+        self.toks = lx.toks;
+    }
+
+    pub fn src(&self) -> &str {
+        &self.src
+    }
+
+    pub fn tokens(&self) -> &[Token] {
+        &self.toks
+    }
+
+    pub fn open(&self) -> Open {
+        self.open
+    }
+
+    /// Take the text and tokens, leaving this empty.
+    pub fn take(&mut self) -> (String, Vec<Token>) {
+        let out = (
+            std::mem::take(&mut self.src),
+            std::mem::take(&mut self.toks),
+        );
+        *self = Incremental::default();
+        out
+    }
+}
+
+/// What the lexer carries from one token to the next.
+#[derive(Clone, Copy, Debug, Default)]
+struct State {
+    depth: usize,
+    at_stmt_start: bool,
+    started: bool,
+    /// Inside a compound statement header: its depth-0 `:` starts a new statement.
+    in_header: bool,
+    /// `lambda`s at depth 0 in the header whose `:` has not come yet.
+    header_lambdas: usize,
+    /// A stray closing bracket or an error token in this statement.
+    broken: bool,
+}
+
 struct Lexer<'a> {
     src: &'a str,
     b: &'a [u8],
     pos: usize,
     toks: Vec<Token>,
-    depth: usize,
-    at_stmt_start: bool,
-    /// Inside a `with` statement header: its depth-0 `:` starts a new statement.
-    in_with: bool,
+    state: State,
     is_command: &'a dyn Fn(&str) -> bool,
+    /// The input ends inside a triple-quoted string.
+    open_triple: bool,
+    /// The input ends with a backslash (a continuation line follows).
+    continued: bool,
 }
 
-impl Lexer<'_> {
+impl<'a> Lexer<'a> {
+    fn new(
+        src: &'a str,
+        is_command: &'a dyn Fn(&str) -> bool,
+        toks: Vec<Token>,
+        mut state: State,
+    ) -> Lexer<'a> {
+        if !state.started {
+            state.started = true;
+            state.at_stmt_start = true;
+        }
+        Lexer {
+            src,
+            b: src.as_bytes(),
+            pos: 0,
+            toks,
+            state,
+            is_command,
+            open_triple: false,
+            continued: false,
+        }
+    }
+
+    fn open(&self) -> Open {
+        Open {
+            depth: self.state.depth,
+            triple: self.open_triple,
+            backslash: self.continued,
+            broken: self.state.broken,
+        }
+    }
+
     fn push(&mut self, kind: TokenKind, start: usize, end: usize) {
+        if matches!(kind, TokenKind::Error(_)) && !self.open_triple {
+            self.state.broken = true;
+        }
         self.toks.push(Token {
             kind,
             span: Span::new(start, end),
@@ -198,9 +431,11 @@ impl Lexer<'_> {
     }
 
     fn new_statement(&mut self) {
-        self.at_stmt_start = true;
-        self.in_with = false;
-        self.depth = 0;
+        self.state.at_stmt_start = true;
+        self.state.broken = false;
+        self.state.in_header = false;
+        self.state.header_lambdas = 0;
+        self.state.depth = 0;
     }
 
     fn run(&mut self) {
@@ -212,7 +447,7 @@ impl Lexer<'_> {
                     continue;
                 }
                 b'\n' => {
-                    if self.depth == 0 {
+                    if self.state.depth == 0 {
                         self.push(TokenKind::Op("\n"), self.pos, self.pos + 1);
                         self.new_statement();
                     }
@@ -221,14 +456,32 @@ impl Lexer<'_> {
                 }
                 b'\\' if self.byte(self.pos + 1) == Some(b'\n') => {
                     self.pos += 2; // explicit line continuation
+                    self.continued = self.pos == self.b.len();
+                    continue;
+                }
+                b'\\' if self.pos + 1 == self.b.len() => {
+                    self.pos += 1;
+                    self.continued = true;
                     continue;
                 }
                 _ => {}
             }
-            if self.at_stmt_start {
-                self.at_stmt_start = false;
+            if self.state.at_stmt_start {
+                self.state.at_stmt_start = false;
                 if c == b'!' {
                     self.bang();
+                    continue;
+                }
+                if c == b'%' && self.byte(self.pos + 1).is_some_and(is_ident_start) {
+                    // `%run FILE`: an IPython magic is a command line.
+                    let end = self.cmd_word_end(self.pos + 1);
+                    self.push(
+                        TokenKind::CommandName(self.src[self.pos..end].to_string()),
+                        self.pos,
+                        end,
+                    );
+                    self.pos = end;
+                    self.command_words();
                     continue;
                 }
                 if self.try_command() {
@@ -274,14 +527,24 @@ impl Lexer<'_> {
         // The word must stand alone: `list+1` or `list"x"` are not commands.
         if !matches!(
             self.byte(end),
-            None | Some(b' ' | b'\t' | b'\r' | b'\n' | b';' | b'#')
+            None | Some(b' ' | b'\t' | b'\r' | b'\n' | b';' | b'#' | b'|' | b'>')
         ) {
             return false;
         }
         let next = self.skip_blanks(end);
         match self.byte(next) {
-            Some(b'=' | b'(' | b'.' | b'[') => return false,
-            Some(b'!') if self.byte(next + 1) == Some(b'=') => return false,
+            Some(b'=' | b'(' | b'.' | b'[' | b',') => return false,
+            Some(b'!' | b'+' | b'-' | b'*' | b'/' | b'%' | b'&' | b'^' | b'<' | b'>' | b'|')
+                if self.byte(next + 1) == Some(b'=') =>
+            {
+                return false;
+            }
+            Some(b'*' | b'/')
+                if self.byte(next + 1) == Some(self.b[next])
+                    && self.byte(next + 2) == Some(b'=') =>
+            {
+                return false;
+            }
             _ => {}
         }
         let word = &self.src[start..end];
@@ -297,7 +560,7 @@ impl Lexer<'_> {
             if e2 > s2
                 && matches!(
                     self.byte(e2),
-                    None | Some(b' ' | b'\t' | b'\r' | b'\n' | b';')
+                    None | Some(b' ' | b'\t' | b'\r' | b'\n' | b';' | b'|' | b'>')
                 )
                 && (self.is_command)(&self.src[s2..e2])
             {
@@ -309,7 +572,8 @@ impl Lexer<'_> {
         true
     }
 
-    /// Shell-like words until an unquoted `;` or newline.
+    /// Shell-like words until an unquoted `;` or newline; `> FILE`, `>> FILE` and
+    /// `| pipeline` at the end.
     fn command_words(&mut self) {
         loop {
             self.pos = self.skip_blanks(self.pos);
@@ -323,7 +587,35 @@ impl Lexer<'_> {
                     return;
                 }
                 b'#' => self.comment(),
-                b'\\' if self.byte(self.pos + 1) == Some(b'\n') => self.pos += 2,
+                b'\\' if self.byte(self.pos + 1) == Some(b'\n') => {
+                    self.pos += 2;
+                    self.continued = self.pos == self.b.len();
+                }
+                b'\\' if self.pos + 1 == self.b.len() => {
+                    self.pos += 1;
+                    self.continued = true;
+                }
+                b'|' => {
+                    // The rest of the line, and the next ones while a line ends with '\\'.
+                    let start = self.pos;
+                    let mut end = self.line_end(start);
+                    while self.src[..end].ends_with('\\') && end < self.b.len() {
+                        end = self.line_end(end + 1);
+                    }
+                    let rest = self.src[start + 1..end].to_string();
+                    self.push(TokenKind::Pipe(rest), start, end);
+                    self.pos = end;
+                    self.continued = self.src[..end].ends_with('\\');
+                }
+                b'>' => {
+                    let op = if self.byte(self.pos + 1) == Some(b'>') {
+                        ">>"
+                    } else {
+                        ">"
+                    };
+                    self.push(TokenKind::Op(op), self.pos, self.pos + op.len());
+                    self.pos += op.len();
+                }
                 _ => self.word(),
             }
         }
@@ -334,7 +626,7 @@ impl Lexer<'_> {
         let mut out = String::new();
         while let Some(ch) = self.char_at(self.pos) {
             match ch {
-                ' ' | '\t' | '\r' | '\n' | ';' => break,
+                ' ' | '\t' | '\r' | '\n' | ';' | '|' | '>' => break,
                 '\'' => {
                     let body = self.pos + 1;
                     match self.b[body..]
@@ -427,18 +719,24 @@ impl Lexer<'_> {
     fn expr_token(&mut self) {
         let start = self.pos;
         let c = self.b[start];
-        // String prefixes: b r u br rb (any case) directly followed by a quote.
+        // String prefixes: b r u f br rb fr rf (any case) directly followed by a quote.
         if c.is_ascii_alphabetic() {
             let mut p = start;
             while p < start + 2
-                && matches!(self.byte(p), Some(b'b' | b'B' | b'r' | b'R' | b'u' | b'U'))
+                && matches!(
+                    self.byte(p),
+                    Some(b'b' | b'B' | b'r' | b'R' | b'u' | b'U' | b'f' | b'F')
+                )
             {
                 p += 1;
             }
             if p > start && matches!(self.byte(p), Some(b'"' | b'\'')) {
                 let prefix = self.src[start..p].to_ascii_lowercase();
-                if matches!(prefix.as_str(), "b" | "r" | "u" | "br" | "rb") {
-                    self.string(p, prefix.contains('r'));
+                if matches!(
+                    prefix.as_str(),
+                    "b" | "r" | "u" | "br" | "rb" | "f" | "fr" | "rf"
+                ) {
+                    self.string(p, prefix.contains('r'), prefix.contains('f'));
                     return;
                 }
             }
@@ -451,8 +749,12 @@ impl Lexer<'_> {
             let w = &self.src[start..e];
             let kind = match Keyword::from_word(w) {
                 Some(k) => {
-                    if k == Keyword::With && self.prev_is_stmt_start() {
-                        self.in_with = true;
+                    if k.is_header() && self.prev_is_stmt_start() {
+                        self.state.in_header = true;
+                        self.state.header_lambdas = 0;
+                    } else if k == Keyword::Lambda && self.state.in_header && self.state.depth == 0
+                    {
+                        self.state.header_lambdas += 1;
                     }
                     TokenKind::Keyword(k)
                 }
@@ -469,51 +771,33 @@ impl Lexer<'_> {
             return;
         }
         match c {
-            b'"' | b'\'' => return self.string(start, false),
+            b'"' | b'\'' => return self.string(start, false, false),
             b'#' => return self.comment(),
             _ => {}
         }
-        let two = self.src.get(start..start + 2).unwrap_or("");
-        let op: Option<&'static str> = match two {
-            "**" => Some("**"),
-            "//" => Some("//"),
-            "==" => Some("=="),
-            "!=" => Some("!="),
-            "<=" => Some("<="),
-            ">=" => Some(">="),
-            _ => match c {
-                b'(' => Some("("),
-                b')' => Some(")"),
-                b'[' => Some("["),
-                b']' => Some("]"),
-                b'{' => Some("{"),
-                b'}' => Some("}"),
-                b',' => Some(","),
-                b'.' => Some("."),
-                b':' => Some(":"),
-                b';' => Some(";"),
-                b'=' => Some("="),
-                b'<' => Some("<"),
-                b'>' => Some(">"),
-                b'+' => Some("+"),
-                b'-' => Some("-"),
-                b'*' => Some("*"),
-                b'/' => Some("/"),
-                b'%' => Some("%"),
-                _ => None,
-            },
-        };
-        if let Some(op) = op {
+        let rest = &self.src[start..];
+        if let Some(op) = OPERATORS.iter().copied().find(|op| rest.starts_with(op)) {
             let end = start + op.len();
-            self.push(TokenKind::Op(op), start, end);
             self.pos = end;
             match op {
-                "(" | "[" | "{" => self.depth += 1,
-                ")" | "]" | "}" => self.depth = self.depth.saturating_sub(1),
+                "(" | "[" | "{" => self.state.depth += 1,
+                ")" | "]" | "}" => match self.state.depth.checked_sub(1) {
+                    Some(d) => self.state.depth = d,
+                    None => self.state.broken = true,
+                },
                 ";" => self.new_statement(),
-                ":" if self.depth == 0 && self.in_with => self.new_statement(),
+                ":" if self.state.depth == 0 && self.state.in_header => {
+                    if self.state.header_lambdas > 0 {
+                        self.state.header_lambdas -= 1;
+                    } else {
+                        self.push(TokenKind::HeaderColon, start, end);
+                        self.new_statement();
+                        return;
+                    }
+                }
                 _ => {}
             }
+            self.push(TokenKind::Op(op), start, end);
             return;
         }
         let ch = self.char_at(start).unwrap_or('\u{fffd}');
@@ -613,102 +897,176 @@ impl Lexer<'_> {
         self.pos = end;
     }
 
-    /// `q` is the offset of the opening quote; the token starts at `self.pos`
-    /// (which includes any prefix).
-    fn string(&mut self, q: usize, raw: bool) {
+    /// A string literal; `q` is the offset of the opening quote, the token starts at
+    /// `self.pos` (which includes any prefix).
+    fn string(&mut self, q: usize, raw: bool, fstring: bool) {
         let start = self.pos;
-        let quote = self.b[q] as char;
-        let mut out = String::new();
-        let mut bad: Option<String> = None;
-        let mut p = q + 1;
-        while let Some(ch) = self.char_at(p) {
-            if ch == '\n' {
-                break;
+        let quote = self.b[q];
+        let triple = self.b.get(q..q + 3) == Some(&[quote, quote, quote][..]);
+        let body = if triple { q + 3 } else { q + 1 };
+        let qlen = if triple { 3 } else { 1 };
+        let Some(end) = self.string_end(body, quote, triple, fstring) else {
+            let (end, msg) = if triple {
+                self.open_triple = true;
+                (
+                    self.b.len(),
+                    format!(
+                        "{UNTERMINATED_TRIPLE}: add the closing {}",
+                        (quote as char).to_string().repeat(3)
+                    ),
+                )
+            } else {
+                (
+                    self.line_end(start),
+                    format!("unterminated string: add the closing {}", quote as char),
+                )
+            };
+            self.push(TokenKind::Error(msg), start, end);
+            self.pos = end;
+            return;
+        };
+        self.pos = end + qlen;
+        let kind = if fstring {
+            TokenKind::FStr(FStrBody {
+                start: body,
+                end,
+                raw,
+            })
+        } else {
+            match unescape(&self.src[body..end], raw) {
+                Ok(s) => TokenKind::Str(s),
+                Err(m) => TokenKind::Error(m),
             }
-            if ch == quote {
-                self.pos = p + 1;
-                let kind = match bad {
-                    Some(m) => TokenKind::Error(m),
-                    None => TokenKind::Str(out),
+        };
+        self.push(kind, start, self.pos);
+    }
+
+    /// Offset of the closing quote(s) of a string body starting at `from`.
+    fn string_end(&self, from: usize, quote: u8, triple: bool, fstring: bool) -> Option<usize> {
+        let mut p = from;
+        let mut braces = 0usize;
+        while p < self.b.len() {
+            let c = self.b[p];
+            if braces > 0 {
+                // Inside an f-string's replacement field: nested strings and brackets.
+                match c {
+                    b'{' | b'(' | b'[' => braces += 1,
+                    b'}' | b')' | b']' => braces -= 1,
+                    b'\'' | b'"' => {
+                        let close = self.b[p + 1..].iter().position(|&x| x == c || x == b'\n')?;
+                        if self.b[p + 1 + close] != c {
+                            return None;
+                        }
+                        p += close + 1;
+                    }
+                    b'\n' if !triple => return None,
+                    _ => {}
+                }
+                p += 1;
+                continue;
+            }
+            match c {
+                b'\\' => {
+                    p += 2;
+                    continue;
+                }
+                b'\n' if !triple => return None,
+                b'{' if fstring => {
+                    if self.byte(p + 1) == Some(b'{') {
+                        p += 2;
+                        continue;
+                    }
+                    braces = 1;
+                }
+                _ if c == quote => {
+                    if !triple {
+                        return Some(p);
+                    }
+                    if self.b.get(p..p + 3) == Some(&[quote, quote, quote][..]) {
+                        return Some(p);
+                    }
+                }
+                _ => {}
+            }
+            p += 1;
+        }
+        None
+    }
+}
+
+/// The start of the message of an unterminated triple-quoted string's error token (the REPL
+/// asks for more lines while it is open).
+const UNTERMINATED_TRIPLE: &str = "unterminated triple-quoted string";
+
+/// Decode the escapes of a string body (`raw`: none).
+pub fn unescape(body: &str, raw: bool) -> Result<String, String> {
+    if raw || !body.contains('\\') {
+        return Ok(body.to_string());
+    }
+    let mut out = String::with_capacity(body.len());
+    let mut chars = body.char_indices().peekable();
+    while let Some((i, ch)) = chars.next() {
+        if ch != '\\' {
+            out.push(ch);
+            continue;
+        }
+        let Some((_, e)) = chars.next() else {
+            out.push('\\');
+            break;
+        };
+        match e {
+            'n' => out.push('\n'),
+            't' => out.push('\t'),
+            'r' => out.push('\r'),
+            'a' => out.push('\x07'),
+            'b' => out.push('\x08'),
+            'f' => out.push('\x0c'),
+            'v' => out.push('\x0b'),
+            '\\' | '\'' | '"' => out.push(e),
+            '\n' => {} // continuation inside a string
+            '0'..='7' => {
+                let mut v = e as u32 - '0' as u32;
+                for _ in 0..2 {
+                    match chars.peek() {
+                        Some(&(_, d @ '0'..='7')) => {
+                            v = v * 8 + (d as u32 - '0' as u32);
+                            chars.next();
+                        }
+                        _ => break,
+                    }
+                }
+                out.push(char::from_u32(v).unwrap_or('\u{fffd}'));
+            }
+            'x' | 'u' | 'U' => {
+                let n = match e {
+                    'x' => 2,
+                    'u' => 4,
+                    _ => 8,
                 };
-                self.push(kind, start, self.pos);
-                return;
+                let at = i + 2;
+                let hex = body
+                    .get(at..at + n)
+                    .filter(|h| h.bytes().all(|d| d.is_ascii_hexdigit()));
+                match hex
+                    .and_then(|h| u32::from_str_radix(h, 16).ok())
+                    .and_then(char::from_u32)
+                {
+                    Some(v) => {
+                        out.push(v);
+                        for _ in 0..n {
+                            chars.next();
+                        }
+                    }
+                    None => return Err(format!("invalid \\{e} escape: expected {n} hex digits")),
+                }
             }
-            if ch != '\\' {
-                out.push(ch);
-                p += ch.len_utf8();
-                continue;
-            }
-            let Some(e) = self.char_at(p + 1) else { break };
-            if raw {
+            other => {
                 out.push('\\');
-                out.push(e);
-                p += 1 + e.len_utf8();
-                continue;
-            }
-            p += 1 + e.len_utf8();
-            match e {
-                'n' => out.push('\n'),
-                't' => out.push('\t'),
-                'r' => out.push('\r'),
-                'a' => out.push('\x07'),
-                'b' => out.push('\x08'),
-                'f' => out.push('\x0c'),
-                'v' => out.push('\x0b'),
-                '\\' | '\'' | '"' => out.push(e),
-                '\n' => {} // continuation inside a string
-                '0'..='7' => {
-                    let mut v = e as u32 - '0' as u32;
-                    for _ in 0..2 {
-                        match self.byte(p) {
-                            Some(d @ b'0'..=b'7') => {
-                                v = v * 8 + (d - b'0') as u32;
-                                p += 1;
-                            }
-                            _ => break,
-                        }
-                    }
-                    out.push(char::from_u32(v).unwrap_or('\u{fffd}'));
-                }
-                'x' | 'u' | 'U' => {
-                    let n = match e {
-                        'x' => 2,
-                        'u' => 4,
-                        _ => 8,
-                    };
-                    let hex = self
-                        .src
-                        .get(p..p + n)
-                        .filter(|h| h.bytes().all(|d| d.is_ascii_hexdigit()));
-                    match hex
-                        .and_then(|h| u32::from_str_radix(h, 16).ok())
-                        .and_then(char::from_u32)
-                    {
-                        Some(v) => {
-                            out.push(v);
-                            p += n;
-                        }
-                        None => {
-                            bad.get_or_insert_with(|| {
-                                format!("invalid \\{e} escape: expected {n} hex digits")
-                            });
-                        }
-                    }
-                }
-                other => {
-                    out.push('\\');
-                    out.push(other);
-                }
+                out.push(other);
             }
         }
-        let end = self.line_end(start);
-        self.push(
-            TokenKind::Error(format!("unterminated string: add the closing {quote}")),
-            start,
-            end,
-        );
-        self.pos = end;
     }
+    Ok(out)
 }
 
 #[cfg(test)]
@@ -741,6 +1099,16 @@ pub(crate) mod tests {
                 TokenKind::Int(i) => format!("Int({i})"),
                 TokenKind::Float(f) => format!("Float({f:?})"),
                 TokenKind::Str(s) => format!("Str({s:?})"),
+                TokenKind::FStr(b) => {
+                    format!(
+                        "F({}..{}{})",
+                        b.start,
+                        b.end,
+                        if b.raw { " raw" } else { "" }
+                    )
+                }
+                TokenKind::HeaderColon => "HC".to_string(),
+                TokenKind::Pipe(s) => format!("Pipe({s:?})"),
                 TokenKind::Keyword(k) => format!("Kw({})", k.as_str()),
                 TokenKind::Op("\n") => "NL".to_string(),
                 TokenKind::Op(o) => format!("Op({o})"),
@@ -921,8 +1289,68 @@ pub(crate) mod tests {
             // with: the body after ':' starts a statement
             (
                 "with x as y: list",
-                "Kw(with) Id(x) Kw(as) Id(y) Op(:) Cmd(list)",
+                "Kw(with) Id(x) Kw(as) Id(y) HC Cmd(list)",
             ),
+            // compound statements: the header's ':' starts a statement
+            ("if x: list", "Kw(if) Id(x) HC Cmd(list)"),
+            ("else: tree a", r#"Kw(else) HC Cmd(tree) W("a")"#),
+            ("while True: f()", "Kw(while) Kw(True) HC Id(f) Op(() Op())"),
+            (
+                "if d[1:2]: x",
+                "Kw(if) Id(d) Op([) Int(1) Op(:) Int(2) Op(]) HC Id(x)",
+            ),
+            ("if lambda: 1: x", "Kw(if) Kw(lambda) Op(:) Int(1) HC Id(x)"),
+            (
+                "x = a if b else c",
+                "Id(x) Op(=) Id(a) Kw(if) Id(b) Kw(else) Id(c)",
+            ),
+            (
+                "f = lambda *x: x",
+                "Id(f) Op(=) Kw(lambda) Op(*) Id(x) Op(:) Id(x)",
+            ),
+            ("x: int = 1", "Id(x) Op(:) Id(int) Op(=) Int(1)"),
+            (
+                "def f(a):\n  list",
+                "Kw(def) Id(f) Op(() Id(a) Op()) HC NL Cmd(list)",
+            ),
+            // operators added with the blocks
+            (
+                "a += 1; b //= 2; c **= 3; d |= e & f ^ ~g << 1 >> 2; x -> y := z ...",
+                "Id(a) Op(+=) Int(1) Op(;) Id(b) Op(//=) Int(2) Op(;) Id(c) Op(**=) Int(3) Op(;) Id(d) Op(|=) Id(e) Op(&) Id(f) Op(^) Op(~) Id(g) Op(<<) Int(1) Op(>>) Int(2) Op(;) Id(x) Op(->) Id(y) Op(:=) Id(z) Op(...)",
+            ),
+            ("list += [1]", "Id(list) Op(+=) Op([) Int(1) Op(])"),
+            (
+                "list, x = 1, 2",
+                "Id(list) Op(,) Id(x) Op(=) Int(1) Op(,) Int(2)",
+            ),
+            ("tree -x", r#"Cmd(tree) W("-x")"#),
+            // triple-quoted strings and f-strings
+            ("'''a\nb''' x", r#"Str("a\nb") Id(x)"#),
+            (r#""""a"b""""#, r#"Str("a\"b")"#),
+            (
+                "'''a\n",
+                "Err(unterminated triple-quoted string: add the closing ''')",
+            ),
+            (r#"f"a{x}b""#, "F(2..7)"),
+            (r#"rf'{x!r:>{w}}' 1"#, "F(3..13 raw) Int(1)"),
+            (r#"f"{d["k"]}" 1"#, "F(2..10) Int(1)"),
+            (r#"f"{{x}}""#, "F(2..7)"),
+            (r#"f"{x""#, "Err(unterminated string: add the closing \")"),
+            ("f'''{x}\n'''", "F(4..8)"),
+            // pipes and redirections end a command line
+            (
+                "tree org.x | grep my; echo",
+                r#"Cmd(tree) W("org.x") Pipe(" grep my; echo")"#,
+            ),
+            (
+                "tree a|wc -l\nlist",
+                r#"Cmd(tree) W("a") Pipe("wc -l") NL Cmd(list)"#,
+            ),
+            (
+                "tree a > /tmp/x; list >> 'b c'",
+                r#"Cmd(tree) W("a") Op(>) W("/tmp/x") Op(;) Cmd(list) Op(>>) W("b c")"#,
+            ),
+            ("tree 'a|b' \\>", r#"Cmd(tree) W("a|b") W(">")"#),
             (
                 "d = {1: list}",
                 "Id(d) Op(=) Op({) Int(1) Op(:) Id(list) Op(})",
@@ -988,13 +1416,16 @@ pub(crate) mod tests {
         "with a(1, [2, {3: 4}]) as b: c; !d; list x",
         "x = 'ab\\\ncd' # é\n  tree é 'ü\n!€\n(\n[\n{\n",
         "é€😀 $ ? ~ ` @ ^ & | \\ \t\r\x0c\0",
+        "if x:\n  while y: z\nelse: list | grep q > f\n",
+        "f'{a!r:>{w}} {{ }}' rf\"{'x'}\" f'''{\n'''",
+        "'''abc\n\\''' \"\"\"",
         "rb'\\'' Br\"\\\" u'\\N{x}' b\"\\xé\"",
     ];
 
     /// Deterministic xorshift so the test needs no dependency.
     pub(crate) fn random_lines(n: usize) -> Vec<String> {
         let mut state: u64 = 0x9E37_79B9_7F4A_7C15;
-        let alphabet = b"ab19_.-=()[]{},:;#!\"'\\ \n\txbrueE+*/%<>";
+        let alphabet = b"ab19_.-=()[]{},:;#!\"'\\ \n\txbrueE+*/%<>f|";
         (0..n)
             .map(|i| {
                 let mut bytes = Vec::new();
@@ -1040,6 +1471,67 @@ pub(crate) mod tests {
         }
         for line in random_lines(3000) {
             check_total(&line);
+        }
+    }
+
+    #[test]
+    fn incremental_lexing_equals_lexing_the_whole() {
+        let mut inputs: Vec<String> = TRICKY.iter().map(|s| s.to_string()).collect();
+        inputs.extend(random_lines(2000));
+        inputs.push("x = [\n1,\n2]\ny = '''a\nb\nc'''\nz = 1 + \\\n 2\nlist\n".into());
+        for src in &inputs {
+            let mut inc = Incremental::new();
+            for line in src.split_inclusive('\n') {
+                inc.push(line, &is_cmd);
+            }
+            inc.finish(&is_cmd);
+            let (whole, open) = lex_open(src, &is_cmd);
+            assert_eq!(inc.tokens(), whole.as_slice(), "{src:?}");
+            assert_eq!(inc.open(), open, "{src:?}");
+        }
+    }
+
+    #[test]
+    fn open_constructs_ask_for_more() {
+        let d = Open::default();
+        let rows: &[(&str, Open)] = &[
+            ("f(1,", Open { depth: 1, ..d }),
+            ("x = '''a", Open { triple: true, ..d }),
+            (
+                "x = 1 + \\",
+                Open {
+                    backslash: true,
+                    ..d
+                },
+            ),
+            (
+                "x = 1 + \\\n",
+                Open {
+                    backslash: true,
+                    ..d
+                },
+            ),
+            ("x = '(' # (", d),
+            ("call a ( b", d),
+            (
+                ")(",
+                Open {
+                    depth: 1,
+                    broken: true,
+                    ..d
+                },
+            ),
+            (
+                "f('abc",
+                Open {
+                    depth: 1,
+                    broken: true,
+                    ..d
+                },
+            ),
+        ];
+        for (src, want) in rows {
+            assert_eq!(lex_open(src, &is_cmd).1, *want, "{src:?}");
         }
     }
 }

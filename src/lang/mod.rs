@@ -21,4 +21,5 @@ pub mod interp;
 pub mod lexer;
 pub mod parser;
 pub mod span;
+pub mod transcript;
 pub mod value;

@@ -1,23 +1,30 @@
 //! Recursive-descent parser for the shell language.
 //!
-//! Why hand-written: we want Python's precedence and error messages that say
-//! what was expected *and* point at the offending token (the REPL renders a
-//! caret under it, see [`ParseError::render`]), with no dependencies. The
-//! parser is forgiving where pasted pystemd/IPython code needs it (trailing
-//! commas, `true`/`false`, `b"..."` strings, multi-line calls) and strict
-//! where guessing would silently change meaning (slices, comprehensions, set
-//! literals, chained assignment are reported as unsupported).
+//! Why hand-written: we want Python's precedence, Python's blocks and error messages that say
+//! what was expected *and* point at the offending token (the REPL renders a caret under it,
+//! see [`crate::lang::error::render_caret`]), with no dependencies. The parser is forgiving
+//! where pasted pystemd/IPython code needs it (trailing commas, `true`/`false`, `b"..."`
+//! strings, multi-line calls) and strict where guessing would silently change meaning
+//! (classes, generators and decorators are reported as unsupported, by name).
 //!
-//! Robustness: input comes straight from the user, so the parser never panics
-//! and bounds both recursion depth and AST height ([`MAX_DEPTH`]); deeper input
-//! is an error instead of a stack overflow (in the parser, the evaluator, or
-//! when dropping the tree).
+//! Blocks: there are no INDENT/DEDENT tokens; a statement's indentation is read from the
+//! source at its first token (tabs count to the next multiple of 8), so the lexer stays
+//! oblivious of blocks and cheap for highlighting.
+//!
+//! Robustness: input comes straight from the user, so the parser never panics and bounds
+//! both recursion depth and AST height ([`MAX_DEPTH`]); deeper input is an error instead of a
+//! stack overflow (in the parser, the evaluator, or when dropping the tree).
 
-use super::ast::{BinOp, Expr, ExprKind, Stmt, StmtKind, UnaryOp};
-use super::lexer::{Keyword, Token, TokenKind, lex};
+use std::rc::Rc;
+
+use super::ast::{
+    Arg, BinOp, CompFor, CompKind, Expr, ExprKind, FPart, FuncBody, FuncDef, Handler, Params,
+    Redirect, Stmt, StmtKind, UnaryOp,
+};
+use super::lexer::{FStrBody, Keyword, Token, TokenKind, lex, unescape};
 use super::span::{Span, line_col};
 
-/// Maximum bracket/operator nesting and maximum AST height.
+/// Maximum bracket/operator/block nesting and maximum AST height.
 pub const MAX_DEPTH: usize = 200;
 
 /// Stack the parser may use before reporting "nested too deeply", whatever
@@ -29,7 +36,7 @@ const STACK_BUDGET: usize = 1 << 20;
 
 /// Address of a local in a fresh frame: a cheap, safe stack-depth probe.
 #[inline(never)]
-fn stack_addr() -> usize {
+pub(crate) fn stack_addr() -> usize {
     let probe = 0u8;
     std::hint::black_box(&probe) as *const u8 as usize
 }
@@ -50,8 +57,8 @@ impl ParseError {
     }
 }
 
-/// Lex and parse one input (a REPL line, or a whole file: newlines at bracket
-/// depth 0 separate statements like `;`). Empty input gives `Ok(vec![])`.
+/// Lex and parse one input (a REPL line, a block, or a whole file). Empty input gives
+/// `Ok(vec![])`.
 pub fn parse(line: &str, is_command: &dyn Fn(&str) -> bool) -> Result<Vec<Stmt>, ParseError> {
     parse_tokens(line, lex(line, is_command))
 }
@@ -69,15 +76,21 @@ pub fn parse_tokens(line: &str, mut tokens: Vec<Token>) -> Result<Vec<Stmt>, Par
         };
         return Err(ParseError::new(m.clone(), t.span));
     }
-    Parser {
-        src: line,
-        toks: tokens,
-        pos: 0,
-        depth: 0,
-        last_end: 0,
-        stack_base: stack_addr(),
+    Parser::new(line, tokens, stack_addr()).program()
+}
+
+/// The indentation width of `text` (tabs to the next multiple of 8).
+pub fn indent_width(text: &str) -> usize {
+    let mut w = 0;
+    for c in text.chars() {
+        match c {
+            ' ' => w += 1,
+            '\t' => w = (w / 8 + 1) * 8,
+            '\x0c' | '\r' => {}
+            _ => break,
+        }
     }
-    .program()
+    w
 }
 
 type PResult<T> = Result<T, ParseError>;
@@ -95,9 +108,34 @@ struct Parser<'a> {
     depth: usize,
     last_end: usize,
     stack_base: usize,
+    /// Enclosing loops in the current function (for `break`/`continue`).
+    loops: usize,
+    /// Enclosing functions (for `return`).
+    funcs: usize,
 }
 
-impl Parser<'_> {
+/// Precedences (higher binds tighter).
+const P_OR: usize = 1;
+const P_AND: usize = 2;
+const P_NOT: usize = 3;
+const P_CMP: usize = 4;
+const P_BITOR: usize = 5;
+const P_UNARY: usize = 11;
+
+impl<'a> Parser<'a> {
+    fn new(src: &'a str, toks: Vec<Token>, stack_base: usize) -> Parser<'a> {
+        Parser {
+            src,
+            toks,
+            pos: 0,
+            depth: 0,
+            last_end: 0,
+            stack_base,
+            loops: 0,
+            funcs: 0,
+        }
+    }
+
     // ---- token helpers -------------------------------------------------
 
     fn peek(&self) -> Option<&TokenKind> {
@@ -142,8 +180,19 @@ impl Parser<'_> {
         yes
     }
 
+    fn is_colon(&self) -> bool {
+        matches!(
+            self.peek(),
+            Some(TokenKind::Op(":") | TokenKind::HeaderColon)
+        )
+    }
+
     fn at_stmt_end(&self) -> bool {
         matches!(self.peek(), None | Some(TokenKind::Op(";" | "\n")))
+    }
+
+    fn at_line_end(&self) -> bool {
+        matches!(self.peek(), None | Some(TokenKind::Op("\n")))
     }
 
     /// Human description of the current token ("name 'x'", "','", ...).
@@ -160,12 +209,14 @@ impl Parser<'_> {
         match &t.kind {
             TokenKind::Op("\n") => "end of line".into(),
             TokenKind::Op(o) => format!("'{o}'"),
+            TokenKind::HeaderColon => "':'".into(),
             TokenKind::Ident(n) => format!("name '{n}'"),
             TokenKind::Int(_) | TokenKind::Float(_) => format!("number {short}"),
-            TokenKind::Str(_) => format!("string {short}"),
+            TokenKind::Str(_) | TokenKind::FStr(_) => format!("string {short}"),
             TokenKind::Keyword(_) => format!("keyword '{short}'"),
             TokenKind::Bang(_) => "'!'".into(),
             TokenKind::CommandName(w) | TokenKind::Word(w) => format!("word '{w}'"),
+            TokenKind::Pipe(_) => "'|'".into(),
             TokenKind::Comment(_) => "comment".into(),
             TokenKind::Error(m) => m.clone(),
         }
@@ -185,6 +236,10 @@ impl Parser<'_> {
         } else {
             format!("column {c}")
         }
+    }
+
+    fn line_of(&self, pos: usize) -> usize {
+        line_col(self.src, pos).0
     }
 
     /// Consume `closer` or explain which bracket is left open.
@@ -225,6 +280,10 @@ impl Parser<'_> {
         Ok(())
     }
 
+    fn leave(&mut self) {
+        self.depth -= 1;
+    }
+
     fn node(&self, kind: ExprKind, span: Span, children: &[usize]) -> PResult<Node> {
         let h = 1 + children.iter().copied().max().unwrap_or(0);
         if h > MAX_DEPTH {
@@ -249,49 +308,233 @@ impl Parser<'_> {
         }
     }
 
+    /// The indentation of the current token's line, if the token is the first on it.
+    fn indent_here(&self) -> Option<usize> {
+        let start = self.toks.get(self.pos)?.span.start;
+        let ls = self.src[..start].rfind('\n').map_or(0, |i| i + 1);
+        let before = &self.src[ls..start];
+        before
+            .chars()
+            .all(|c| matches!(c, ' ' | '\t' | '\x0c' | '\r'))
+            .then(|| indent_width(before))
+    }
+
+    fn skip_separators(&mut self) {
+        while matches!(self.peek(), Some(TokenKind::Op(";" | "\n"))) {
+            self.bump();
+        }
+    }
+
     // ---- statements ----------------------------------------------------
 
     fn program(&mut self) -> PResult<Vec<Stmt>> {
         let mut out = Vec::new();
+        self.skip_separators();
+        let Some(indent) = self.indent_here() else {
+            return Ok(out);
+        };
+        self.lines(indent, &mut out)?;
+        self.skip_separators();
+        if self.peek().is_some() {
+            return Err(ParseError::new(
+                "unindent does not match the indentation of the first line",
+                self.span(),
+            ));
+        }
+        Ok(out)
+    }
+
+    /// Lines indented exactly `indent`, until a line indented less or the end.
+    fn lines(&mut self, indent: usize, out: &mut Vec<Stmt>) -> PResult<()> {
         loop {
-            while matches!(self.peek(), Some(TokenKind::Op(";" | "\n"))) {
-                self.bump();
-            }
+            self.skip_separators();
             if self.peek().is_none() {
-                return Ok(out);
+                return Ok(());
             }
-            out.push(self.statement()?);
-            if !self.at_stmt_end() {
-                return Err(self.unexpected("an operator, ';' or end of line"));
+            let col = self.indent_here().unwrap_or(indent);
+            if col < indent {
+                return Ok(());
+            }
+            if col > indent {
+                return Err(ParseError::new(
+                    "unexpected indent: this line is indented more than the block it is in",
+                    self.span(),
+                ));
+            }
+            self.line(indent, out)?;
+        }
+    }
+
+    /// One logical line: a compound statement, or simple statements separated by `;`.
+    fn line(&mut self, indent: usize, out: &mut Vec<Stmt>) -> PResult<()> {
+        if let Some(TokenKind::Keyword(k)) = self.peek()
+            && k.is_header()
+        {
+            let k = *k;
+            let s = self.compound(k, indent)?;
+            out.push(s);
+            return Ok(());
+        }
+        self.simple_line(out)
+    }
+
+    /// `stmt; stmt; ...` up to the end of the line.
+    fn simple_line(&mut self, out: &mut Vec<Stmt>) -> PResult<()> {
+        loop {
+            if let Some(TokenKind::Keyword(k)) = self.peek()
+                && k.is_header()
+            {
+                return Err(ParseError::new(
+                    format!(
+                        "'{}' must start its own line (it cannot follow ';' or ':' on the same line)",
+                        k.as_str()
+                    ),
+                    self.span(),
+                ));
+            }
+            out.push(self.simple_statement()?);
+            match self.peek() {
+                None | Some(TokenKind::Op("\n")) => return Ok(()),
+                Some(TokenKind::Op(";")) => {
+                    while self.eat_op(";").is_some() {}
+                    if self.at_line_end() {
+                        return Ok(());
+                    }
+                }
+                _ => return Err(self.unexpected("an operator, ';' or end of line")),
             }
         }
     }
 
-    fn statement(&mut self) -> PResult<Stmt> {
+    fn stmt_at(&self, start: usize, kind: StmtKind) -> Stmt {
+        Stmt {
+            kind,
+            span: Span::new(start, self.last_end.max(start)),
+        }
+    }
+
+    fn simple_statement(&mut self) -> PResult<Stmt> {
         let start = self.span().start;
         let kind = match self.peek() {
-            Some(TokenKind::CommandName(_)) => self.command(),
+            Some(TokenKind::CommandName(_)) => self.command()?,
             Some(TokenKind::Bang(s)) => {
                 let s = s.clone();
                 self.bump();
                 StmtKind::Shell(s)
             }
-            Some(TokenKind::Keyword(Keyword::Import)) => self.import()?,
-            Some(TokenKind::Keyword(Keyword::From)) => self.import_from()?,
-            Some(TokenKind::Keyword(Keyword::With)) => self.with()?,
-            Some(TokenKind::Keyword(Keyword::Pass)) => {
-                self.bump();
-                StmtKind::Pass
+            Some(TokenKind::Keyword(k)) => match *k {
+                Keyword::Import => self.import()?,
+                Keyword::From => self.import_from()?,
+                Keyword::Pass => {
+                    self.bump();
+                    StmtKind::Pass
+                }
+                Keyword::Break | Keyword::Continue => {
+                    let k = *k;
+                    if self.loops == 0 {
+                        return Err(ParseError::new(
+                            format!("'{}' outside a loop", k.as_str()),
+                            self.span(),
+                        ));
+                    }
+                    self.bump();
+                    if k == Keyword::Break {
+                        StmtKind::Break
+                    } else {
+                        StmtKind::Continue
+                    }
+                }
+                Keyword::Return => {
+                    if self.funcs == 0 {
+                        return Err(ParseError::new("'return' outside a function", self.span()));
+                    }
+                    self.bump();
+                    if self.at_stmt_end() {
+                        StmtKind::Return(None)
+                    } else {
+                        StmtKind::Return(Some(self.expr_list(true)?.e))
+                    }
+                }
+                Keyword::Raise => {
+                    self.bump();
+                    if self.at_stmt_end() {
+                        StmtKind::Raise(None)
+                    } else {
+                        let e = self.expr()?.e;
+                        if self.eat_kw(Keyword::From) {
+                            // The cause is read and not kept (there are no tracebacks to chain).
+                            self.expr()?;
+                        }
+                        StmtKind::Raise(Some(e))
+                    }
+                }
+                Keyword::Global | Keyword::Nonlocal => {
+                    let k = *k;
+                    if k == Keyword::Nonlocal && self.funcs == 0 {
+                        return Err(ParseError::new(
+                            "'nonlocal' outside a function",
+                            self.span(),
+                        ));
+                    }
+                    self.bump();
+                    let mut names = vec![self.ident("a name")?.0];
+                    while self.eat_op(",").is_some() {
+                        names.push(self.ident("a name")?.0);
+                    }
+                    if k == Keyword::Global {
+                        StmtKind::Global(names)
+                    } else {
+                        StmtKind::Nonlocal(names)
+                    }
+                }
+                Keyword::Del => {
+                    self.bump();
+                    let mut targets = Vec::new();
+                    loop {
+                        let t = self.binary(P_BITOR)?.e;
+                        check_target(&t, false)?;
+                        targets.push(t);
+                        if self.eat_op(",").is_none() || self.at_stmt_end() {
+                            break;
+                        }
+                    }
+                    StmtKind::Del(targets)
+                }
+                Keyword::Assert => {
+                    self.bump();
+                    let test = self.expr()?.e;
+                    let msg = match self.eat_op(",") {
+                        Some(_) => Some(self.expr()?.e),
+                        None => None,
+                    };
+                    StmtKind::Assert { test, msg }
+                }
+                Keyword::Yield => {
+                    return Err(ParseError::new(
+                        "generators (yield) are not supported in rustemd-shell: build a list and return it",
+                        self.span(),
+                    ));
+                }
+                Keyword::Async | Keyword::Await => {
+                    return Err(ParseError::new(
+                        "async and await are not supported in rustemd-shell",
+                        self.span(),
+                    ));
+                }
+                _ => self.expr_or_assign()?,
+            },
+            Some(TokenKind::Op("@")) => {
+                return Err(ParseError::new(
+                    "decorators (@) are not supported in rustemd-shell",
+                    self.span(),
+                ));
             }
             _ => self.expr_or_assign()?,
         };
-        Ok(Stmt {
-            kind,
-            span: Span::new(start, self.last_end.max(start)),
-        })
+        Ok(self.stmt_at(start, kind))
     }
 
-    fn command(&mut self) -> StmtKind {
+    fn command(&mut self) -> PResult<StmtKind> {
         let first = self.bump();
         let TokenKind::CommandName(name) = first.kind else {
             unreachable!()
@@ -304,11 +547,47 @@ impl Parser<'_> {
             let w = w.clone();
             args.push((w, self.bump().span));
         }
-        StmtKind::Command {
+        let mut redirect = None;
+        if let Some(TokenKind::Op(op @ (">" | ">>"))) = self.peek() {
+            let append = *op == ">>";
+            let at = self.bump().span;
+            let Some(TokenKind::Word(path)) = self.peek() else {
+                return Err(ParseError::new(
+                    format!(
+                        "expected a file name after '{}'",
+                        if append { ">>" } else { ">" }
+                    ),
+                    if self.at_stmt_end() { at } else { self.span() },
+                ));
+            };
+            redirect = Some(Redirect::File {
+                path: path.clone(),
+                append,
+            });
+            self.bump();
+        }
+        if let Some(TokenKind::Pipe(p)) = self.peek() {
+            if redirect.is_some() {
+                return Err(ParseError::new(
+                    "a command line goes either to a file or through a pipe, not both",
+                    self.span(),
+                ));
+            }
+            if p.trim().is_empty() {
+                return Err(ParseError::new("expected a command after '|'", self.span()));
+            }
+            redirect = Some(Redirect::Pipe(p.clone()));
+            self.bump();
+        }
+        if !self.at_stmt_end() {
+            return Err(self.unexpected("';' or end of line after the command line"));
+        }
+        Ok(StmtKind::Command {
             name,
             name_span,
             args,
-        }
+            redirect,
+        })
     }
 
     fn dotted_name(&mut self, what: &str) -> PResult<String> {
@@ -349,8 +628,8 @@ impl Parser<'_> {
     fn import_from(&mut self) -> PResult<StmtKind> {
         self.bump();
         let mut from = String::new();
-        while self.eat_op(".").is_some() {
-            from.push('.');
+        while let Some(dots) = self.eat_op(".").or_else(|| self.eat_op("...")) {
+            from.push_str(dots.slice(self.src));
         }
         if from.is_empty() || matches!(self.peek(), Some(TokenKind::Ident(_))) {
             from.push_str(&self.dotted_name("a module name after 'from'")?);
@@ -380,75 +659,445 @@ impl Parser<'_> {
         })
     }
 
-    fn with(&mut self) -> PResult<StmtKind> {
-        self.bump();
-        let expr = self.expr()?.e;
-        let name = self.alias()?;
-        if self.eat_op(":").is_none() {
-            return Err(self.unexpected("':' after the 'with' header"));
-        }
-        if self.at_stmt_end() {
-            return Err(ParseError::new(
-                "expected a statement after ':' (only single-line 'with' bodies are supported)",
-                self.span(),
-            ));
-        }
+    // ---- compound statements -------------------------------------------
+
+    fn compound(&mut self, k: Keyword, indent: usize) -> PResult<Stmt> {
+        let start = self.span().start;
         self.enter()?;
-        let mut body = Vec::new();
-        loop {
-            body.push(self.statement()?);
-            let mut semi = false;
-            while self.eat_op(";").is_some() {
-                semi = true;
+        let r = self.compound_inner(k, indent);
+        self.leave();
+        Ok(self.stmt_at(start, r?))
+    }
+
+    fn compound_inner(&mut self, k: Keyword, indent: usize) -> PResult<StmtKind> {
+        let head = self.span();
+        let line = self.line_of(head.start);
+        match k {
+            Keyword::If => {
+                self.bump();
+                let mut branches = Vec::new();
+                let cond = self.expr()?.e;
+                let body = self.body(indent, "if", line)?;
+                branches.push((cond, body));
+                let mut orelse = Vec::new();
+                while let Some(l) = self.clause(Keyword::Elif, indent) {
+                    let cond = self.expr()?.e;
+                    branches.push((cond, self.body(indent, "elif", l)?));
+                }
+                if let Some(l) = self.clause(Keyword::Else, indent) {
+                    orelse = self.body(indent, "else", l)?;
+                }
+                Ok(StmtKind::If { branches, orelse })
             }
-            match self.peek() {
-                None | Some(TokenKind::Op("\n")) => break,
-                _ if semi => continue,
-                _ => return Err(self.unexpected("an operator, ';' or end of line")),
+            Keyword::While => {
+                self.bump();
+                let cond = self.expr()?.e;
+                self.loops += 1;
+                let body = self.body(indent, "while", line);
+                self.loops -= 1;
+                let body = body?;
+                let orelse = match self.clause(Keyword::Else, indent) {
+                    Some(l) => self.body(indent, "else", l)?,
+                    None => Vec::new(),
+                };
+                Ok(StmtKind::While { cond, body, orelse })
+            }
+            Keyword::For => {
+                self.bump();
+                let target = self.target_list()?;
+                if !self.eat_kw(Keyword::In) {
+                    return Err(self.unexpected("'in' after the loop variable"));
+                }
+                let iter = self.expr_list(true)?.e;
+                self.loops += 1;
+                let body = self.body(indent, "for", line);
+                self.loops -= 1;
+                let body = body?;
+                let orelse = match self.clause(Keyword::Else, indent) {
+                    Some(l) => self.body(indent, "else", l)?,
+                    None => Vec::new(),
+                };
+                Ok(StmtKind::For {
+                    target,
+                    iter,
+                    body,
+                    orelse,
+                })
+            }
+            Keyword::Try => {
+                self.bump();
+                let body = self.body(indent, "try", line)?;
+                let mut handlers = Vec::new();
+                while let Some(l) = self.clause(Keyword::Except, indent) {
+                    let hstart = self.last_end;
+                    let mut kind = None;
+                    let mut name = None;
+                    if !self.is_colon() {
+                        kind = Some(self.expr()?.e);
+                        name = self.alias()?;
+                    }
+                    let span = Span::new(hstart, self.last_end);
+                    let body = self.body(indent, "except", l)?;
+                    handlers.push(Handler {
+                        kind,
+                        name,
+                        body,
+                        span,
+                    });
+                }
+                let orelse = match self.clause(Keyword::Else, indent) {
+                    Some(l) if !handlers.is_empty() => self.body(indent, "else", l)?,
+                    Some(_) => {
+                        return Err(ParseError::new(
+                            "'else' after 'try' needs an 'except' clause first",
+                            head,
+                        ));
+                    }
+                    None => Vec::new(),
+                };
+                let finally = match self.clause(Keyword::Finally, indent) {
+                    Some(l) => self.body(indent, "finally", l)?,
+                    None => Vec::new(),
+                };
+                if handlers.is_empty() && finally.is_empty() {
+                    return Err(ParseError::new(
+                        "'try' needs an 'except' or 'finally' clause",
+                        head,
+                    ));
+                }
+                Ok(StmtKind::Try {
+                    body,
+                    handlers,
+                    orelse,
+                    finally,
+                })
+            }
+            Keyword::With => {
+                self.bump();
+                let mut items = Vec::new();
+                loop {
+                    let expr = self.expr()?.e;
+                    let target = if self.eat_kw(Keyword::As) {
+                        let t = self.binary(P_BITOR)?.e;
+                        check_target(&t, false)?;
+                        Some(t)
+                    } else {
+                        None
+                    };
+                    items.push((expr, target));
+                    if self.eat_op(",").is_none() {
+                        break;
+                    }
+                }
+                if !self.is_colon() {
+                    return Err(self.unexpected("':' after the 'with' header"));
+                }
+                let mut body = self.body(indent, "with", line)?;
+                // `with a, b:` is `with a: with b:`.
+                while let Some((expr, target)) = items.pop() {
+                    if items.is_empty() {
+                        return Ok(StmtKind::With { expr, target, body });
+                    }
+                    let span = expr.span;
+                    body = vec![Stmt {
+                        kind: StmtKind::With { expr, target, body },
+                        span,
+                    }];
+                }
+                unreachable!("with has at least one item")
+            }
+            Keyword::Def => {
+                self.bump();
+                let (name, _) = self.ident("a function name after 'def'")?;
+                let open = match self.eat_op("(") {
+                    Some(s) => s,
+                    None => return Err(self.unexpected("'(' after the function name")),
+                };
+                let params = self.params(Some(open))?;
+                if self.eat_op("->").is_some() {
+                    self.expr()?; // the return annotation is read and ignored
+                }
+                let (loops, funcs) = (self.loops, self.funcs);
+                self.loops = 0;
+                self.funcs += 1;
+                let body = self.body(indent, "def", line);
+                (self.loops, self.funcs) = (loops, funcs);
+                let body = body?;
+                Ok(StmtKind::Def(Rc::new(FuncDef {
+                    name,
+                    params,
+                    body: FuncBody::Block(body),
+                    span: Span::new(head.start, self.last_end),
+                })))
+            }
+            Keyword::Class => Err(ParseError::new(
+                "classes are not supported in rustemd-shell: use functions, dicts and the objects it provides",
+                head,
+            )),
+            Keyword::Elif | Keyword::Else | Keyword::Except | Keyword::Finally => {
+                Err(ParseError::new(
+                    format!(
+                        "'{}' without a matching '{}' before it (at the same indentation)",
+                        k.as_str(),
+                        match k {
+                            Keyword::Elif => "if",
+                            Keyword::Else => "if, for, while or try",
+                            _ => "try",
+                        }
+                    ),
+                    head,
+                ))
+            }
+            _ => unreachable!("not a header keyword"),
+        }
+    }
+
+    /// The next line starts with clause keyword `k` at `indent`: consume up to and including
+    /// the keyword and return its line number; otherwise consume nothing.
+    fn clause(&mut self, k: Keyword, indent: usize) -> Option<usize> {
+        let save = (self.pos, self.last_end);
+        while self.eat_op("\n").is_some() {}
+        if self.is_kw(k) && self.indent_here() == Some(indent) {
+            let line = self.line_of(self.span().start);
+            self.bump();
+            return Some(line);
+        }
+        (self.pos, self.last_end) = save;
+        None
+    }
+
+    /// `: body` after a header at `indent`: the rest of the line, or an indented block.
+    fn body(&mut self, indent: usize, what: &str, line: usize) -> PResult<Vec<Stmt>> {
+        if !matches!(
+            self.peek(),
+            Some(TokenKind::HeaderColon | TokenKind::Op(":"))
+        ) {
+            return Err(self.unexpected(&format!("':' at the end of the '{what}' line")));
+        }
+        self.bump();
+        let mut out = Vec::new();
+        if !self.at_line_end() {
+            self.simple_line(&mut out)?;
+            return Ok(out);
+        }
+        while self.eat_op("\n").is_some() {}
+        let missing =
+            || format!("expected an indented block after the '{what}' statement on line {line}");
+        let Some(col) = self.indent_here() else {
+            return Err(ParseError::new(missing(), self.span()));
+        };
+        if self.peek().is_none() || col <= indent {
+            return Err(ParseError::new(missing(), self.span()));
+        }
+        self.lines(col, &mut out)?;
+        Ok(out)
+    }
+
+    /// Parameters up to `)` (a `def`), or up to `:` (a `lambda`, `open` is `None`).
+    fn params(&mut self, open: Option<Span>) -> PResult<Params> {
+        let mut p = Params::default();
+        let mut star_seen = false;
+        let end = |s: &Self| match open {
+            Some(_) => s.is_op(")"),
+            None => s.is_colon(),
+        };
+        let mut seen: Vec<String> = Vec::new();
+        let mut check = |name: &str, span: Span| -> PResult<()> {
+            if seen.iter().any(|n| n == name) {
+                return Err(ParseError::new(
+                    format!("duplicate parameter '{name}'"),
+                    span,
+                ));
+            }
+            seen.push(name.to_string());
+            Ok(())
+        };
+        while !end(self) && self.peek().is_some() {
+            if self.eat_op("**").is_some() {
+                let (n, s) = self.ident("a parameter name after '**'")?;
+                check(&n, s)?;
+                p.starstar = Some(n);
+                self.annotation(open.is_some())?;
+                self.eat_op(",");
+                if !end(self) {
+                    return Err(self.unexpected("nothing after the **parameter"));
+                }
+                break;
+            }
+            if let Some(at) = self.eat_op("*") {
+                if star_seen {
+                    return Err(ParseError::new("only one '*' parameter is allowed", at));
+                }
+                star_seen = true;
+                if matches!(self.peek(), Some(TokenKind::Ident(_))) {
+                    let (n, s) = self.ident("a parameter name")?;
+                    check(&n, s)?;
+                    p.star = Some(n);
+                    self.annotation(open.is_some())?;
+                }
+            } else {
+                let (n, s) = self.ident("a parameter name")?;
+                check(&n, s)?;
+                self.annotation(open.is_some())?;
+                let default = match self.eat_op("=") {
+                    Some(_) => Some(self.expr()?.e),
+                    None => None,
+                };
+                if star_seen {
+                    p.kwonly.push((n, default));
+                } else {
+                    if default.is_none() && p.positional.iter().any(|(_, d)| d.is_some()) {
+                        return Err(ParseError::new(
+                            "a parameter without a default follows one with a default",
+                            s,
+                        ));
+                    }
+                    p.positional.push((n, default));
+                }
+            }
+            if self.eat_op(",").is_none() {
+                break;
             }
         }
-        self.depth -= 1;
-        Ok(StmtKind::With { expr, name, body })
+        match open {
+            Some(open) => {
+                self.close(")", open, true)?;
+            }
+            None => {
+                if !end(self) {
+                    return Err(self.unexpected("',' or ':' in the lambda's parameters"));
+                }
+            }
+        }
+        Ok(p)
+    }
+
+    /// `: TYPE` after a parameter of a `def` (read and ignored).
+    fn annotation(&mut self, allowed: bool) -> PResult<()> {
+        if allowed && self.eat_op(":").is_some() {
+            self.expr()?;
+        }
+        Ok(())
+    }
+
+    /// Loop targets: `x`, `k, v`, `(a, b), c`, up to `in`.
+    fn target_list(&mut self) -> PResult<Expr> {
+        let first = self.target_item()?;
+        if !self.is_op(",") {
+            check_target(&first, false)?;
+            return Ok(first);
+        }
+        let mut items = vec![first];
+        while self.eat_op(",").is_some() && !self.is_kw(Keyword::In) {
+            items.push(self.target_item()?);
+        }
+        let span = items[0].span.to(Span::at(self.last_end));
+        let t = Expr {
+            kind: ExprKind::Tuple(items),
+            span,
+        };
+        check_target(&t, false)?;
+        Ok(t)
+    }
+
+    fn target_item(&mut self) -> PResult<Expr> {
+        if let Some(at) = self.eat_op("*") {
+            let e = self.binary(P_BITOR)?.e;
+            let span = at.to(e.span);
+            return Ok(Expr {
+                kind: ExprKind::Starred(Box::new(e)),
+                span,
+            });
+        }
+        Ok(self.binary(P_BITOR)?.e)
     }
 
     fn expr_or_assign(&mut self) -> PResult<StmtKind> {
-        let target = self.expr_list()?.e;
-        let Some(eq) = self.eat_op("=") else {
-            return Ok(StmtKind::Expr(target));
+        let first = self.expr_list(true)?.e;
+        if let Some(TokenKind::Op(op)) = self.peek()
+            && let Some(bin) = BinOp::augmented(op)
+        {
+            let op_span = self.bump().span;
+            if !matches!(
+                first.kind,
+                ExprKind::Name(_) | ExprKind::Attr { .. } | ExprKind::Index { .. }
+            ) {
+                return Err(ParseError::new(
+                    format!(
+                        "cannot use '{}' on {}: only names, attributes (a.b) and items (a[k]) can be updated",
+                        op_span.slice(self.src),
+                        first.kind.describe()
+                    ),
+                    first.span,
+                ));
+            }
+            if self.at_stmt_end() {
+                return Err(ParseError::new(
+                    format!("expected a value after '{}'", op_span.slice(self.src)),
+                    self.span(),
+                ));
+            }
+            let value = self.expr_list(true)?.e;
+            return Ok(StmtKind::AugAssign {
+                target: first,
+                op: bin,
+                value,
+            });
+        }
+        if self.is_op(":") && matches!(first.kind, ExprKind::Name(_) | ExprKind::Attr { .. }) {
+            // `x: int = 1`: the annotation is read and ignored.
+            self.bump();
+            self.expr()?;
+            if self.eat_op("=").is_none() {
+                return Ok(StmtKind::Pass);
+            }
+            let value = self.expr_list(true)?.e;
+            return Ok(StmtKind::Assign {
+                targets: vec![first],
+                value,
+            });
+        }
+        if self.is_op(":=") {
+            return Err(ParseError::new(
+                "assignment expressions (:=) are not supported: assign on a line of its own",
+                self.span(),
+            ));
+        }
+        let Some(mut eq) = self.eat_op("=") else {
+            if let ExprKind::Starred(_) = first.kind {
+                return Err(ParseError::new(
+                    "a starred expression (*x) is only allowed in a call, a list, a tuple or an assignment target",
+                    first.span,
+                ));
+            }
+            return Ok(StmtKind::Expr(first));
         };
-        if !matches!(
-            target.kind,
-            ExprKind::Name(_) | ExprKind::Attr { .. } | ExprKind::Index { .. }
-        ) {
-            return Err(ParseError::new(
-                format!(
-                    "cannot assign to {}: only names, attributes (a.b) and items (a[k]) can be assigned",
-                    target.kind.describe()
-                ),
-                target.span,
-            ));
+        let mut targets = vec![first];
+        loop {
+            check_target(targets.last().expect("one target"), false)?;
+            if self.at_stmt_end() {
+                return Err(ParseError::new(
+                    format!("expected a value after '=' at {}", self.column(eq.start)),
+                    self.span(),
+                ));
+            }
+            let value = self.expr_list(true)?.e;
+            match self.eat_op("=") {
+                Some(next) => {
+                    eq = next;
+                    targets.push(value);
+                }
+                None => return Ok(StmtKind::Assign { targets, value }),
+            }
         }
-        if self.at_stmt_end() {
-            return Err(ParseError::new(
-                format!("expected a value after '=' at {}", self.column(eq.start)),
-                self.span(),
-            ));
-        }
-        let value = self.expr_list()?.e;
-        if self.is_op("=") {
-            return Err(ParseError::new(
-                "chained assignment (a = b = value) is not supported; assign one name at a time",
-                self.span(),
-            ));
-        }
-        Ok(StmtKind::Assign { target, value })
     }
 
     // ---- expressions ---------------------------------------------------
 
-    /// `expr (, expr)* [,]` — a bare tuple when there is a comma.
-    fn expr_list(&mut self) -> PResult<Node> {
-        let first = self.expr()?;
+    /// `expr (, expr)* [,]` — a bare tuple when there is a comma. With `star`, items may be
+    /// `*x`.
+    fn expr_list(&mut self, star: bool) -> PResult<Node> {
+        let first = self.list_item(star)?;
         if !self.is_op(",") {
             return Ok(first);
         }
@@ -456,10 +1105,15 @@ impl Parser<'_> {
         let mut h = first.h;
         let mut items = vec![first.e];
         while self.eat_op(",").is_some() {
-            if self.at_stmt_end() || self.is_op("=") {
+            if self.at_stmt_end()
+                || self.is_op("=")
+                || self.is_op(")")
+                || self.is_colon()
+                || matches!(self.peek(), Some(TokenKind::Op(o)) if BinOp::augmented(o).is_some())
+            {
                 break;
             }
-            let n = self.expr()?;
+            let n = self.list_item(star)?;
             h = h.max(n.h);
             items.push(n.e);
         }
@@ -470,38 +1124,106 @@ impl Parser<'_> {
         )
     }
 
+    /// An item of a list, tuple or set display: `e` or `*e`.
+    fn list_item(&mut self, star: bool) -> PResult<Node> {
+        if star && let Some(at) = self.eat_op("*") {
+            let n = self.binary(P_BITOR)?;
+            let span = at.to(n.e.span);
+            return self.node(ExprKind::Starred(Box::new(n.e)), span, &[n.h]);
+        }
+        self.expr()
+    }
+
     fn expr(&mut self) -> PResult<Node> {
         self.enter()?;
-        let r = self.binary(1);
-        self.depth -= 1;
+        let r = self.ternary();
+        self.leave();
         r
     }
 
+    /// `lambda …: e`, or `a if c else b`, or an `or` expression.
+    fn ternary(&mut self) -> PResult<Node> {
+        if self.is_kw(Keyword::Lambda) {
+            return self.lambda();
+        }
+        let then = self.binary(P_OR)?;
+        if !self.is_kw(Keyword::If) {
+            return Ok(then);
+        }
+        // `x for …` inside a comprehension uses `if` too, but only after `for`.
+        self.bump();
+        let cond = self.binary(P_OR)?;
+        if !self.eat_kw(Keyword::Else) {
+            return Err(self.unexpected("'else' in the conditional expression (a if c else b)"));
+        }
+        let orelse = self.expr()?;
+        let span = then.e.span.to(orelse.e.span);
+        self.node(
+            ExprKind::IfExp {
+                cond: Box::new(cond.e),
+                then: Box::new(then.e),
+                orelse: Box::new(orelse.e),
+            },
+            span,
+            &[then.h, cond.h, orelse.h],
+        )
+    }
+
+    fn lambda(&mut self) -> PResult<Node> {
+        let start = self.bump().span;
+        let params = self.params(None)?;
+        if !self.is_colon() {
+            return Err(self.unexpected("':' after the lambda's parameters"));
+        }
+        self.bump();
+        let (loops, funcs) = (self.loops, self.funcs);
+        self.loops = 0;
+        self.funcs += 1;
+        let body = self.expr();
+        (self.loops, self.funcs) = (loops, funcs);
+        let body = body?;
+        let span = start.to(body.e.span);
+        let h = body.h;
+        self.node(
+            ExprKind::Lambda(Rc::new(FuncDef {
+                name: "<lambda>".into(),
+                params,
+                body: FuncBody::Expr(Box::new(body.e)),
+                span,
+            })),
+            span,
+            &[h],
+        )
+    }
+
     /// (operator, precedence, tokens) of a binary operator at the cursor.
-    /// Precedence: or 1, and 2, (not 3), comparisons 4, + - 5, * / // % 6,
-    /// (unary 7), ** 8.
     fn peek_binop(&self) -> Option<(BinOp, usize, usize)> {
         use TokenKind::{Keyword as K, Op};
         Some(match self.peek()? {
-            K(Keyword::Or) => (BinOp::Or, 1, 1),
-            K(Keyword::And) => (BinOp::And, 2, 1),
-            K(Keyword::In) => (BinOp::In, 4, 1),
-            K(Keyword::Not) if self.peek_at(1) == Some(&K(Keyword::In)) => (BinOp::NotIn, 4, 2),
-            K(Keyword::Is) if self.peek_at(1) == Some(&K(Keyword::Not)) => (BinOp::IsNot, 4, 2),
-            K(Keyword::Is) => (BinOp::Is, 4, 1),
-            Op("==") => (BinOp::Eq, 4, 1),
-            Op("!=") => (BinOp::Ne, 4, 1),
-            Op("<") => (BinOp::Lt, 4, 1),
-            Op("<=") => (BinOp::Le, 4, 1),
-            Op(">") => (BinOp::Gt, 4, 1),
-            Op(">=") => (BinOp::Ge, 4, 1),
-            Op("+") => (BinOp::Add, 5, 1),
-            Op("-") => (BinOp::Sub, 5, 1),
-            Op("*") => (BinOp::Mul, 6, 1),
-            Op("/") => (BinOp::Div, 6, 1),
-            Op("//") => (BinOp::FloorDiv, 6, 1),
-            Op("%") => (BinOp::Mod, 6, 1),
-            Op("**") => (BinOp::Pow, 8, 1),
+            K(Keyword::Or) => (BinOp::Or, P_OR, 1),
+            K(Keyword::And) => (BinOp::And, P_AND, 1),
+            K(Keyword::In) => (BinOp::In, P_CMP, 1),
+            K(Keyword::Not) if self.peek_at(1) == Some(&K(Keyword::In)) => (BinOp::NotIn, P_CMP, 2),
+            K(Keyword::Is) if self.peek_at(1) == Some(&K(Keyword::Not)) => (BinOp::IsNot, P_CMP, 2),
+            K(Keyword::Is) => (BinOp::Is, P_CMP, 1),
+            Op("==") => (BinOp::Eq, P_CMP, 1),
+            Op("!=") => (BinOp::Ne, P_CMP, 1),
+            Op("<") => (BinOp::Lt, P_CMP, 1),
+            Op("<=") => (BinOp::Le, P_CMP, 1),
+            Op(">") => (BinOp::Gt, P_CMP, 1),
+            Op(">=") => (BinOp::Ge, P_CMP, 1),
+            Op("|") => (BinOp::BitOr, 5, 1),
+            Op("^") => (BinOp::BitXor, 6, 1),
+            Op("&") => (BinOp::BitAnd, 7, 1),
+            Op("<<") => (BinOp::LShift, 8, 1),
+            Op(">>") => (BinOp::RShift, 8, 1),
+            Op("+") => (BinOp::Add, 9, 1),
+            Op("-") => (BinOp::Sub, 9, 1),
+            Op("*") => (BinOp::Mul, 10, 1),
+            Op("/") => (BinOp::Div, 10, 1),
+            Op("//") => (BinOp::FloorDiv, 10, 1),
+            Op("%") => (BinOp::Mod, 10, 1),
+            Op("**") => (BinOp::Pow, 12, 1),
             _ => return None,
         })
     }
@@ -509,9 +1231,6 @@ impl Parser<'_> {
     /// Precedence climbing over all binary operators with precedence >= `min`.
     fn binary(&mut self, min: usize) -> PResult<Node> {
         let mut left = self.prefix(min)?;
-        // Right operand of the previous comparison, for chains `a < b < c`
-        // which mean `a < b and b < c` (note: `b` is evaluated twice).
-        let mut chain: Option<Expr> = None;
         while let Some((op, prec, ntok)) = self.peek_binop() {
             if prec < min {
                 break;
@@ -519,74 +1238,86 @@ impl Parser<'_> {
             for _ in 0..ntok {
                 self.bump();
             }
+            if prec == P_CMP {
+                left = self.comparison(left, op)?;
+                continue;
+            }
             let right = if op == BinOp::Pow {
                 // right-associative, and the exponent may be unary: 2 ** -1
                 self.enter()?;
-                let r = self.binary(7);
-                self.depth -= 1;
+                let r = self.binary(P_UNARY);
+                self.leave();
                 r?
             } else {
                 self.binary(prec + 1)?
             };
-            let mid = chain.take();
-            let keep = op.is_comparison().then(|| right.e.clone());
-            left = self.combine(op, left, right, mid)?;
-            if let Some(e) = keep {
-                chain = Some(e);
-            }
+            let span = left.e.span.to(right.e.span);
+            left = self.node(
+                ExprKind::Binary {
+                    op,
+                    left: Box::new(left.e),
+                    right: Box::new(right.e),
+                },
+                span,
+                &[left.h, right.h],
+            )?;
         }
         Ok(left)
     }
 
-    /// `left op right`, or for a comparison chain `left and (mid op right)`.
+    /// `left op right [op right]...`: one node whose operands are each evaluated once.
     #[inline(never)]
-    fn combine(&self, op: BinOp, left: Node, right: Node, mid: Option<Expr>) -> PResult<Node> {
-        let span = left.e.span.to(right.e.span);
-        let (h_left, h_right) = (left.h, right.h);
-        let right = match mid {
-            Some(mid) if op.is_comparison() => {
-                let cmp_span = mid.span.to(right.e.span);
-                let kind = ExprKind::Binary {
-                    op,
-                    left: Box::new(mid),
-                    right: Box::new(right.e),
-                };
-                // `mid` was part of `left`, so its height is below left's
-                let cmp = self.node(kind, cmp_span, &[h_left, h_right])?;
-                return self.node(
-                    ExprKind::Binary {
-                        op: BinOp::And,
-                        left: Box::new(left.e),
-                        right: Box::new(cmp.e),
-                    },
-                    span,
-                    &[h_left, cmp.h],
-                );
+    fn comparison(&mut self, left: Node, op: BinOp) -> PResult<Node> {
+        let right = self.binary(P_CMP + 1)?;
+        let mut h = left.h.max(right.h);
+        let mut rest = vec![(op, right.e)];
+        while let Some((op, P_CMP, ntok)) = self.peek_binop() {
+            for _ in 0..ntok {
+                self.bump();
             }
-            _ => right,
-        };
+            let r = self.binary(P_CMP + 1)?;
+            h = h.max(r.h);
+            rest.push((op, r.e));
+        }
+        let span = left
+            .e
+            .span
+            .to(rest.last().map_or(left.e.span, |(_, e)| e.span));
+        if rest.len() == 1 {
+            let (op, right) = rest.pop().expect("one comparison");
+            return self.node(
+                ExprKind::Binary {
+                    op,
+                    left: Box::new(left.e),
+                    right: Box::new(right),
+                },
+                span,
+                &[h],
+            );
+        }
         self.node(
-            ExprKind::Binary {
-                op,
-                left: Box::new(left.e),
-                right: Box::new(right.e),
+            ExprKind::Compare {
+                first: Box::new(left.e),
+                rest,
             },
             span,
-            &[h_left, h_right],
+            &[h],
         )
     }
 
     fn prefix(&mut self, min: usize) -> PResult<Node> {
         let (op, operand_prec) = match self.peek() {
-            Some(TokenKind::Keyword(Keyword::Not)) if min <= 3 => (UnaryOp::Not, 3),
-            Some(TokenKind::Op("-")) if min <= 7 => (UnaryOp::Neg, 7),
-            Some(TokenKind::Op("+")) if min <= 7 => (UnaryOp::Pos, 7),
+            Some(TokenKind::Keyword(Keyword::Not)) if min <= P_NOT => (UnaryOp::Not, P_NOT),
+            Some(TokenKind::Op("-")) if min <= P_UNARY => (UnaryOp::Neg, P_UNARY),
+            Some(TokenKind::Op("+")) if min <= P_UNARY => (UnaryOp::Pos, P_UNARY),
+            Some(TokenKind::Op("~")) if min <= P_UNARY => (UnaryOp::Invert, P_UNARY),
+            Some(TokenKind::Keyword(Keyword::Lambda)) if min <= P_OR => return self.lambda(),
             _ => return self.postfix(),
         };
         let start = self.bump().span;
         self.enter()?;
         let inner = self.binary(operand_prec);
-        self.depth -= 1;
+        self.leave();
         let inner = inner?;
         let span = start.to(inner.e.span);
         self.node(
@@ -636,10 +1367,6 @@ impl Parser<'_> {
         }
     }
 
-    fn slice_error(&self) -> ParseError {
-        ParseError::new("slices (a[i:j]) are not supported", self.span())
-    }
-
     fn subscript(&mut self) -> PResult<Node> {
         if self.is_op("]") {
             return Err(ParseError::new(
@@ -647,13 +1374,7 @@ impl Parser<'_> {
                 self.span(),
             ));
         }
-        if self.is_op(":") {
-            return Err(self.slice_error());
-        }
-        let first = self.expr()?;
-        if self.is_op(":") {
-            return Err(self.slice_error());
-        }
+        let first = self.subscript_item()?;
         if !self.is_op(",") {
             return Ok(first);
         }
@@ -661,7 +1382,7 @@ impl Parser<'_> {
         let mut h = first.h;
         let mut items = vec![first.e];
         while self.eat_op(",").is_some() && !self.is_op("]") {
-            let n = self.expr()?;
+            let n = self.subscript_item()?;
             h = h.max(n.h);
             items.push(n.e);
         }
@@ -672,11 +1393,57 @@ impl Parser<'_> {
         )
     }
 
+    /// `e`, or a slice `[lower]:[upper][:[step]]`.
+    fn subscript_item(&mut self) -> PResult<Node> {
+        let start = self.span();
+        let slice_end = |s: &Self| s.is_op("]") || s.is_op(",") || s.is_colon();
+        let lower = if self.is_colon() {
+            None
+        } else {
+            let e = self.expr()?;
+            if !self.is_colon() {
+                return Ok(e);
+            }
+            Some(e)
+        };
+        self.bump(); // ':'
+        let upper = if slice_end(self) {
+            None
+        } else {
+            Some(self.expr()?)
+        };
+        let step = if self.is_colon() {
+            self.bump();
+            if slice_end(self) {
+                None
+            } else {
+                Some(self.expr()?)
+            }
+        } else {
+            None
+        };
+        let h = [&lower, &upper, &step]
+            .iter()
+            .filter_map(|n| n.as_ref().map(|n| n.h))
+            .max()
+            .unwrap_or(0);
+        let b = |n: Option<Node>| n.map(|n| Box::new(n.e));
+        self.node(
+            ExprKind::Slice {
+                lower: b(lower),
+                upper: b(upper),
+                step: b(step),
+            },
+            start.to(Span::at(self.last_end)),
+            &[h],
+        )
+    }
+
     fn call(&mut self, func: Node) -> PResult<Node> {
         let open = self.bump().span;
-        let mut args = Vec::new();
-        let mut kwargs: Vec<(String, Span, Expr)> = Vec::new();
+        let mut args: Vec<Arg> = Vec::new();
         let mut h = func.h;
+        let mut seen_kw = false;
         while !self.is_op(")") && self.peek().is_some() {
             if let (Some(TokenKind::Ident(name)), Some(TokenKind::Op("="))) =
                 (self.peek(), self.peek_at(1))
@@ -684,7 +1451,10 @@ impl Parser<'_> {
                 let name = name.clone();
                 let name_span = self.bump().span;
                 self.bump();
-                if kwargs.iter().any(|(k, _, _)| *k == name) {
+                if args
+                    .iter()
+                    .any(|a| matches!(a, Arg::Kw(k, _, _) if *k == name))
+                {
                     return Err(ParseError::new(
                         format!("keyword argument '{name}' repeated"),
                         name_span,
@@ -692,15 +1462,33 @@ impl Parser<'_> {
                 }
                 let v = self.expr()?;
                 h = h.max(v.h);
-                kwargs.push((name, name_span, v.e));
-            } else if self.is_op("*") || self.is_op("**") {
-                return Err(ParseError::new(
-                    "argument unpacking (*args, **kwargs) is not supported",
-                    self.span(),
-                ));
+                args.push(Arg::Kw(name, name_span, v.e));
+                seen_kw = true;
+            } else if self.eat_op("**").is_some() {
+                let v = self.expr()?;
+                h = h.max(v.h);
+                args.push(Arg::StarStar(v.e));
+                seen_kw = true;
+            } else if self.eat_op("*").is_some() {
+                let v = self.expr()?;
+                h = h.max(v.h);
+                args.push(Arg::Star(v.e));
             } else {
                 let a = self.expr()?;
-                if !kwargs.is_empty() {
+                if self.is_kw(Keyword::For) {
+                    // `f(x for x in xs)`: a generator argument.
+                    let g = self.comprehension(a, None, open, ")")?;
+                    if !args.is_empty() || !self.is_op(")") {
+                        return Err(ParseError::new(
+                            "a generator expression must be the only argument unless parenthesized",
+                            g.e.span,
+                        ));
+                    }
+                    h = h.max(g.h);
+                    args.push(Arg::Pos(g.e));
+                    break;
+                }
+                if seen_kw {
                     return Err(ParseError::new(
                         "positional argument follows keyword argument",
                         a.e.span,
@@ -713,7 +1501,7 @@ impl Parser<'_> {
                     ));
                 }
                 h = h.max(a.h);
-                args.push(a.e);
+                args.push(Arg::Pos(a.e));
             }
             if self.eat_op(",").is_none() {
                 break;
@@ -725,27 +1513,75 @@ impl Parser<'_> {
             ExprKind::Call {
                 func: Box::new(func.e),
                 args,
-                kwargs,
             },
             span,
             &[h],
         )
     }
 
-    /// Comma-separated expressions up to `closer` (trailing comma allowed).
-    fn items(&mut self, open: Span, closer: &str) -> PResult<(Vec<Expr>, usize, Span)> {
-        let mut items = Vec::new();
-        let mut h = 0;
-        while !self.is_op(closer) && self.peek().is_some() {
-            let n = self.expr()?;
-            h = h.max(n.h);
-            items.push(n.e);
-            if self.eat_op(",").is_none() {
+    /// Comma-separated items up to `closer` (trailing comma allowed), after a first item.
+    fn items_after(
+        &mut self,
+        first: Node,
+        open: Span,
+        closer: &str,
+    ) -> PResult<(Vec<Expr>, usize, Span)> {
+        let mut h = first.h;
+        let mut items = vec![first.e];
+        while self.eat_op(",").is_some() {
+            if self.is_op(closer) || self.peek().is_none() {
                 break;
             }
+            let n = self.list_item(true)?;
+            h = h.max(n.h);
+            items.push(n.e);
         }
         let close = self.close(closer, open, true)?;
         Ok((items, h, open.to(close)))
+    }
+
+    /// `for target in iter [if cond]... [for ...]` after the element(s) of a comprehension.
+    fn comprehension(
+        &mut self,
+        elt: Node,
+        value: Option<Node>,
+        open: Span,
+        closer: &str,
+    ) -> PResult<Node> {
+        let mut fors = Vec::new();
+        let mut h = elt.h.max(value.as_ref().map_or(0, |v| v.h));
+        while self.eat_kw(Keyword::For) {
+            let target = self.target_list()?;
+            if !self.eat_kw(Keyword::In) {
+                return Err(self.unexpected("'in' in the comprehension"));
+            }
+            let iter = self.binary(P_OR)?;
+            h = h.max(iter.h);
+            let mut conds = Vec::new();
+            while self.eat_kw(Keyword::If) {
+                let c = self.binary(P_OR)?;
+                h = h.max(c.h);
+                conds.push(c.e);
+            }
+            fors.push(CompFor {
+                target,
+                iter: iter.e,
+                conds,
+            });
+        }
+        // A generator's closing ')' belongs to the call or the parentheses around it.
+        let end = if closer == ")" {
+            Span::at(self.last_end)
+        } else {
+            self.close(closer, open, false)?
+        };
+        let kind = match (closer, value) {
+            ("]", _) => CompKind::List(Box::new(elt.e)),
+            ("}", Some(v)) => CompKind::Dict(Box::new(elt.e), Box::new(v.e)),
+            ("}", None) => CompKind::Set(Box::new(elt.e)),
+            _ => CompKind::Gen(Box::new(elt.e)),
+        };
+        self.node(ExprKind::Comp { kind, fors }, open.to(end), &[h])
     }
 
     fn atom(&mut self) -> PResult<Node> {
@@ -762,28 +1598,295 @@ impl Parser<'_> {
             Some(TokenKind::Ident(n)) => ExprKind::Name(n.clone()),
             Some(TokenKind::Keyword(Keyword::True)) => ExprKind::Bool(true),
             Some(TokenKind::Keyword(Keyword::False)) => ExprKind::Bool(false),
-            Some(TokenKind::Keyword(Keyword::None)) => ExprKind::None,
-            Some(TokenKind::Str(_)) => {
-                // adjacent literals concatenate: "a" 'b' == "ab"
-                let mut s = String::new();
-                let mut end = span;
-                while let Some(TokenKind::Str(part)) = self.peek() {
-                    s.push_str(part);
-                    end = self.bump().span;
-                }
-                return self.node(ExprKind::Str(s), span.to(end), &[]);
+            Some(TokenKind::Keyword(Keyword::None)) | Some(TokenKind::Op("...")) => ExprKind::None,
+            Some(TokenKind::Keyword(Keyword::Yield)) => {
+                return Err(ParseError::new(
+                    "generators (yield) are not supported in rustemd-shell: build a list and return it",
+                    span,
+                ));
             }
+            Some(TokenKind::Keyword(Keyword::Await)) => {
+                return Err(ParseError::new(
+                    "async and await are not supported in rustemd-shell",
+                    span,
+                ));
+            }
+            Some(TokenKind::Str(_) | TokenKind::FStr(_)) => return self.strings(),
             Some(TokenKind::Op("(")) => return self.paren(),
             Some(TokenKind::Op("[")) => {
                 let open = self.bump().span;
-                let (items, h, span) = self.items(open, "]")?;
+                if let Some(close) = self.eat_op("]") {
+                    return self.node(ExprKind::List(vec![]), open.to(close), &[]);
+                }
+                let first = self.list_item(true)?;
+                if self.is_kw(Keyword::For) {
+                    return self.comprehension(first, None, open, "]");
+                }
+                let (items, h, span) = self.items_after(first, open, "]")?;
                 return self.node(ExprKind::List(items), span, &[h]);
             }
-            Some(TokenKind::Op("{")) => return self.dict(),
+            Some(TokenKind::Op("{")) => return self.brace(),
             _ => return Err(self.unexpected("an expression")),
         };
         self.bump();
         self.node(kind, span, &[])
+    }
+
+    /// Adjacent string literals concatenate (`"a" 'b'`, `"a" f"{x}"`).
+    fn strings(&mut self) -> PResult<Node> {
+        let start = self.span();
+        let mut parts: Vec<FPart> = Vec::new();
+        let mut any_f = false;
+        let mut h = 0;
+        let mut end = start;
+        loop {
+            match self.peek() {
+                Some(TokenKind::Str(s)) => {
+                    let s = s.clone();
+                    end = self.bump().span;
+                    match parts.last_mut() {
+                        Some(FPart::Lit(prev)) => prev.push_str(&s),
+                        _ => parts.push(FPart::Lit(s)),
+                    }
+                }
+                Some(TokenKind::FStr(body)) => {
+                    let body = *body;
+                    end = self.bump().span;
+                    any_f = true;
+                    let (more, mh) = self.fstring(body, end)?;
+                    h = h.max(mh);
+                    for p in more {
+                        match (parts.last_mut(), p) {
+                            (Some(FPart::Lit(prev)), FPart::Lit(s)) => prev.push_str(&s),
+                            (_, p) => parts.push(p),
+                        }
+                    }
+                }
+                _ => break,
+            }
+        }
+        let span = start.to(end);
+        if !any_f {
+            let s = match parts.pop() {
+                Some(FPart::Lit(s)) => s,
+                _ => String::new(),
+            };
+            return self.node(ExprKind::Str(s), span, &[]);
+        }
+        self.node(ExprKind::FStr(parts), span, &[h])
+    }
+
+    /// The parts of an f-string body.
+    fn fstring(&mut self, body: FStrBody, span: Span) -> PResult<(Vec<FPart>, usize)> {
+        let (parts, h, end) = self.fparts(body.start, body.end, body.raw, false, span)?;
+        debug_assert_eq!(end, body.end);
+        Ok((parts, h))
+    }
+
+    /// Literal text and `{fields}` from `i` to `end` (or, in a format spec, to the `}` that
+    /// closes the field: its offset is returned).
+    fn fparts(
+        &mut self,
+        mut i: usize,
+        end: usize,
+        raw: bool,
+        in_spec: bool,
+        span: Span,
+    ) -> PResult<(Vec<FPart>, usize, usize)> {
+        let b = self.src.as_bytes();
+        let mut parts = Vec::new();
+        let mut lit_start = i;
+        let mut lit = String::new();
+        let mut h = 0;
+        let flush = |lit: &mut String, from: usize, to: usize, parts: &mut Vec<FPart>| {
+            let chunk = &self.src[from..to];
+            match unescape(chunk, raw) {
+                Ok(s) => lit.push_str(&s),
+                Err(m) => return Err(ParseError::new(m, span)),
+            }
+            if !lit.is_empty() {
+                parts.push(FPart::Lit(std::mem::take(lit)));
+            }
+            Ok(())
+        };
+        while i < end {
+            match b[i] {
+                b'\\' if !raw => i += 2,
+                b'{' if b.get(i + 1) == Some(&b'{') && !in_spec => {
+                    flush(&mut lit, lit_start, i + 1, &mut parts)?;
+                    i += 2;
+                    lit_start = i;
+                }
+                b'}' if in_spec => {
+                    flush(&mut lit, lit_start, i, &mut parts)?;
+                    return Ok((parts, h, i));
+                }
+                b'}' if b.get(i + 1) == Some(&b'}') => {
+                    flush(&mut lit, lit_start, i + 1, &mut parts)?;
+                    i += 2;
+                    lit_start = i;
+                }
+                b'}' => {
+                    return Err(ParseError::new(
+                        "f-string: a single '}' is not allowed (write '}}' for a brace)",
+                        Span::new(i, i + 1),
+                    ));
+                }
+                b'{' => {
+                    flush(&mut lit, lit_start, i, &mut parts)?;
+                    let (field, fh, next) = self.ffield(i + 1, end, raw, span)?;
+                    h = h.max(fh);
+                    parts.push(field);
+                    i = next;
+                    lit_start = i;
+                }
+                _ => i += 1,
+            }
+        }
+        if in_spec {
+            return Err(ParseError::new(
+                "f-string: expected '}' to close the field",
+                span,
+            ));
+        }
+        flush(&mut lit, lit_start, end.min(self.src.len()), &mut parts)?;
+        Ok((parts, h, end))
+    }
+
+    /// One `{expr[=][!c][:spec]}` starting after its `{`; returns the offset after its `}`.
+    fn ffield(
+        &mut self,
+        start: usize,
+        end: usize,
+        raw: bool,
+        span: Span,
+    ) -> PResult<(FPart, usize, usize)> {
+        let b = self.src.as_bytes();
+        let mut i = start;
+        let mut depth = 0usize;
+        let mut expr_end = None;
+        let mut debug = None;
+        while i < end {
+            let c = b[i];
+            match c {
+                b'(' | b'[' | b'{' => depth += 1,
+                b')' | b']' => depth = depth.saturating_sub(1),
+                b'}' if depth > 0 => depth -= 1,
+                b'\'' | b'"' => {
+                    if let Some(q) = self.src[i + 1..end].find(c as char) {
+                        i += q + 1;
+                    }
+                }
+                b'}' | b':' if depth == 0 => {
+                    expr_end = Some(i);
+                    break;
+                }
+                b'!' if depth == 0 && b.get(i + 1) != Some(&b'=') => {
+                    expr_end = Some(i);
+                    break;
+                }
+                b'=' if depth == 0
+                    && b.get(i + 1) != Some(&b'=')
+                    && !matches!(b.get(i.wrapping_sub(1)), Some(b'=' | b'!' | b'<' | b'>')) =>
+                {
+                    let mut j = i + 1;
+                    while j < end && b[j] == b' ' {
+                        j += 1;
+                    }
+                    if matches!(b.get(j), Some(b'}' | b'!' | b':')) {
+                        debug = Some(self.src[start..j].to_string());
+                        expr_end = Some(i);
+                        i = j;
+                        break;
+                    }
+                }
+                _ => {}
+            }
+            i += 1;
+        }
+        let Some(expr_end) = expr_end else {
+            return Err(ParseError::new(
+                "f-string: expected '}' to close the field",
+                span,
+            ));
+        };
+        if self.src[start..expr_end].trim().is_empty() {
+            return Err(ParseError::new(
+                "f-string: empty expression in '{}'",
+                Span::new(start.saturating_sub(1), i + 1),
+            ));
+        }
+        let expr = self.sub_expr(start, expr_end)?;
+        let mut conversion = None;
+        if b.get(i) == Some(&b'!') {
+            match b.get(i + 1) {
+                Some(c @ (b'r' | b's' | b'a')) => conversion = Some(*c as char),
+                _ => {
+                    return Err(ParseError::new(
+                        "f-string: expected 'r', 's' or 'a' after '!'",
+                        Span::new(i, i + 2),
+                    ));
+                }
+            }
+            i += 2;
+        }
+        let mut spec = Vec::new();
+        let mut h = expr.h;
+        if b.get(i) == Some(&b':') {
+            let (parts, sh, close) = self.fparts(i + 1, end, raw, true, span)?;
+            spec = parts;
+            h = h.max(sh);
+            i = close;
+        }
+        if b.get(i) != Some(&b'}') {
+            return Err(ParseError::new(
+                "f-string: expected '}' to close the field",
+                Span::new(i.min(end), (i + 1).min(end)),
+            ));
+        }
+        Ok((
+            FPart::Field {
+                expr: Box::new(expr.e),
+                debug,
+                conversion,
+                spec,
+            },
+            h + 1,
+            i + 1,
+        ))
+    }
+
+    /// Parse `src[start..end]` as an expression (an f-string field), spans kept absolute.
+    fn sub_expr(&mut self, start: usize, end: usize) -> PResult<Node> {
+        let text = &self.src[start..end];
+        let mut toks = lex(text, &|_| false);
+        toks.retain(|t| !matches!(t.kind, TokenKind::Comment(_) | TokenKind::Op("\n")));
+        for t in &mut toks {
+            t.span = Span::new(t.span.start + start, t.span.end + start);
+            if let TokenKind::FStr(b) = &mut t.kind {
+                b.start += start;
+                b.end += start;
+            }
+            if let TokenKind::Error(m) = &t.kind {
+                return Err(ParseError::new(m.clone(), t.span));
+            }
+            if matches!(
+                t.kind,
+                TokenKind::Bang(_) | TokenKind::CommandName(_) | TokenKind::HeaderColon
+            ) {
+                return Err(ParseError::new(
+                    "f-string: this is not an expression",
+                    t.span,
+                ));
+            }
+        }
+        let mut sub = Parser::new(self.src, toks, self.stack_base);
+        sub.depth = self.depth;
+        let n = sub.expr_list(false)?;
+        if sub.peek().is_some() {
+            return Err(sub.unexpected("'}' after the expression"));
+        }
+        Ok(n)
     }
 
     fn paren(&mut self) -> PResult<Node> {
@@ -791,8 +1894,25 @@ impl Parser<'_> {
         if let Some(close) = self.eat_op(")") {
             return self.node(ExprKind::Tuple(vec![]), open.to(close), &[]);
         }
-        let first = self.expr()?;
+        let first = self.list_item(true)?;
+        if self.is_kw(Keyword::For) {
+            let g = self.comprehension(first, None, open, ")")?;
+            let close = self.close(")", open, false)?;
+            return Ok(Node {
+                e: Expr {
+                    kind: g.e.kind,
+                    span: open.to(close),
+                },
+                h: g.h,
+            });
+        }
         if let Some(close) = self.eat_op(")") {
+            if let ExprKind::Starred(_) = first.e.kind {
+                return Err(ParseError::new(
+                    "a starred expression needs a tuple around it: (*x,)",
+                    first.e.span,
+                ));
+            }
             // parenthesised expression: same node, span includes the parens
             return Ok(Node {
                 e: Expr {
@@ -802,45 +1922,90 @@ impl Parser<'_> {
                 h: first.h,
             });
         }
-        if self.eat_op(",").is_none() {
+        if !self.is_op(",") {
             return Err(self.close_error(")", open, true));
         }
-        let (mut rest, h, span) = self.items(open, ")")?;
-        rest.insert(0, first.e);
-        self.node(ExprKind::Tuple(rest), span, &[h.max(first.h)])
+        let (items, h, span) = self.items_after(first, open, ")")?;
+        self.node(ExprKind::Tuple(items), span, &[h])
     }
 
-    fn dict(&mut self) -> PResult<Node> {
+    /// `{}` dict, `{k: v, …}`, `{a, b}` set, or their comprehensions.
+    fn brace(&mut self) -> PResult<Node> {
         let open = self.bump().span;
-        let mut pairs = Vec::new();
-        let mut h = 0;
-        while !self.is_op("}") && self.peek().is_some() {
+        if let Some(close) = self.eat_op("}") {
+            return self.node(ExprKind::Dict(vec![]), open.to(close), &[]);
+        }
+        if self.is_op("**") {
+            return Err(ParseError::new(
+                "dict unpacking ({**d}) is not supported: use dict(d, key=value) or d.update(...)",
+                self.span(),
+            ));
+        }
+        let first = self.list_item(true)?;
+        if !self.is_op(":") {
+            // a set
+            if self.is_kw(Keyword::For) {
+                return self.comprehension(first, None, open, "}");
+            }
+            let (items, h, span) = self.items_after(first, open, "}")?;
+            return self.node(ExprKind::Set(items), span, &[h]);
+        }
+        self.bump();
+        let v = self.expr()?;
+        if self.is_kw(Keyword::For) {
+            return self.comprehension(first, Some(v), open, "}");
+        }
+        let mut h = first.h.max(v.h);
+        let mut pairs = vec![(first.e, v.e)];
+        while self.eat_op(",").is_some() {
+            if self.is_op("}") || self.peek().is_none() {
+                break;
+            }
             let k = self.expr()?;
             if self.eat_op(":").is_none() {
-                if pairs.is_empty() && (self.is_op(",") || self.is_op("}")) {
-                    return Err(ParseError::new(
-                        "set literals ({a, b}) are not supported; use a list [a, b]",
-                        open.to(k.e.span),
-                    ));
-                }
                 return Err(self.unexpected("':' after the dict key"));
             }
             let v = self.expr()?;
             h = h.max(k.h).max(v.h);
             pairs.push((k.e, v.e));
-            if self.eat_op(",").is_none() {
-                break;
-            }
         }
         let close = self.close("}", open, true)?;
         self.node(ExprKind::Dict(pairs), open.to(close), &[h])
     }
 }
 
+/// Can `e` be assigned to? Names, attributes, items, and tuples/lists of those (one `*x`).
+fn check_target(e: &Expr, nested: bool) -> PResult<()> {
+    match &e.kind {
+        ExprKind::Name(_) | ExprKind::Attr { .. } | ExprKind::Index { .. } => Ok(()),
+        ExprKind::Starred(inner) if nested => check_target(inner, true),
+        ExprKind::Tuple(items) | ExprKind::List(items) => {
+            let stars = items
+                .iter()
+                .filter(|i| matches!(i.kind, ExprKind::Starred(_)))
+                .count();
+            if stars > 1 {
+                return Err(ParseError::new(
+                    "only one starred target (*x) is allowed in an assignment",
+                    e.span,
+                ));
+            }
+            items.iter().try_for_each(|i| check_target(i, true))
+        }
+        other => Err(ParseError::new(
+            format!(
+                "cannot assign to {}: only names, attributes (a.b), items (a[k]) and tuples of them can be assigned",
+                other.describe()
+            ),
+            e.span,
+        )),
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::lang::ast::sexpr_all;
+    use crate::lang::ast::{Arg, sexpr_all};
 
     fn render(e: &ParseError, src: &str) -> String {
         crate::lang::error::render_caret(src, e.span, &e.message)
@@ -1025,8 +2190,8 @@ mod tests {
             ("not a == b", "(not (== a b))"),
             ("not not a", "(not (not a))"),
             ("a + 1 == b * 2", "(== (+ a 1) (* b 2))"),
-            ("a < b < c", "(and (< a b) (< b c))"),
-            ("a < b <= c != d", "(and (and (< a b) (<= b c)) (!= c d))"),
+            ("a < b < c", "(cmp a < b < c)"),
+            ("a < b <= c != d", "(cmp a < b <= c != d)"),
             ("a < b and c > d", "(and (< a b) (> c d))"),
             ("a in b", "(in a b)"),
             ("a not in b", "(not in a b)"),
@@ -1034,6 +2199,122 @@ mod tests {
             ("a is not None", "(is not a None)"),
             ("not a in b", "(not (in a b))"),
             ("a >= 1 or not b", "(or (>= a 1) (not b))"),
+            // --- blocks ---
+            ("if a:\n    b\n    c\nd", "(if a: b; c); d"),
+            (
+                "if a: b\nelif c: d\nelse:\n  e",
+                "(if a: b elif c: d else: e)",
+            ),
+            ("while True: f()", "(while True: (call f))"),
+            (
+                "while x:\n    x -= 1\n    if x: continue\n    break\nelse:\n    y",
+                "(while x: (-= x 1); (if x: continue); break else: y)",
+            ),
+            (
+                "for k, v in d.items():\n    print(k)",
+                "(for (tuple k v) in (call (. d items)): (call print k))",
+            ),
+            ("for x in 1, 2: x", "(for x in (tuple 1 2): x)"),
+            (
+                "def f(a, b=1, *c, d, e=2, **f):\n    return a",
+                "(def f (a b=1 *c d e=2 **f): (return a))",
+            ),
+            ("def f(*, k): pass", "(def f (* k): pass)"),
+            (
+                "def f(x: int = 1) -> int: return",
+                "(def f (x=1): (return))",
+            ),
+            (
+                "try:\n    a\nexcept KeyError as e:\n    b\nexcept (A, B):\n    c\nexcept:\n    d\nelse:\n    e\nfinally:\n    f",
+                "(try: a except KeyError as e: b except (tuple A B): c except: d else: e finally: f)",
+            ),
+            ("try: a\nfinally: b", "(try: a finally: b)"),
+            ("with a as b:\n    c\n    d", "(with a as b: c; d)"),
+            ("with a as b, c: d", "(with a as b: (with c: d))"),
+            (
+                "with pystemd.base.SDObject('x', p, _autoload=True) as sdobject:\n    print(sdobject.Service.MainPID)\n",
+                r#"(with (call (. (. pystemd base) SDObject) "x" p _autoload=True) as sdobject: (call print (. (. sdobject Service) MainPID)))"#,
+            ),
+            ("if a:\n\n    # comment\n    b\n\nc", "(if a: b); c"),
+            ("if a:\n\tb\n\tc", "(if a: b; c)"),
+            ("  x = 1\n  y = 2", "(= x 1); (= y 2)"),
+            ("if x: list a", r#"(if x: (cmd list "a"))"#),
+            (
+                "raise ValueError('x') from e",
+                r#"(raise (call ValueError "x"))"#,
+            ),
+            ("raise", "(raise)"),
+            ("global a, b", "(global a b)"),
+            ("del a[0], b", "(del ([] a 0) b)"),
+            ("assert x, 'm'", r#"(assert x "m")"#),
+            ("x: int = 3", "(= x 3)"),
+            // --- assignment ---
+            ("a, b = 1, 2", "(= (tuple a b) (tuple 1 2))"),
+            ("a = b = 1", "(= a b 1)"),
+            ("[a, *b] = c", "(= [a, *b] c)"),
+            ("x += 1", "(+= x 1)"),
+            ("d[k] //= 2", "(//= ([] d k) 2)"),
+            ("x |= y", "(|= x y)"),
+            // --- expressions ---
+            ("a if b else c", "(if b a c)"),
+            ("a if b else c if d else e", "(if b a (if d c e))"),
+            ("lambda: 1", "(lambda () 1)"),
+            (
+                "signal.signal(signal.SIGABRT, lambda *x: print(\"time to eventually die\", *x) )",
+                r#"(call (. signal signal) (. signal SIGABRT) (lambda (*x) (call print "time to eventually die" *x)))"#,
+            ),
+            ("lambda a, b=2: a + b", "(lambda (a b=2) (+ a b))"),
+            ("f(*a, **k)", "(call f *a **k)"),
+            ("f(x=1, *a)", "(call f x=1 *a)"),
+            (
+                "[x for x in y if x if z]",
+                "(listcomp x for x in y if x if z)",
+            ),
+            (
+                "{k: v for k, v in d}",
+                "(dictcomp k v for (tuple k v) in d)",
+            ),
+            ("{x for x in y}", "(setcomp x for x in y)"),
+            ("sum(x for x in xs)", "(call sum (gen x for x in xs))"),
+            ("(x for x in xs)", "(gen x for x in xs)"),
+            (
+                "[(a, b) for a in x for b in y]",
+                "(listcomp (tuple a b) for a in x for b in y)",
+            ),
+            ("{1, 2}", "(set 1 2)"),
+            ("[*a, 1]", "[*a, 1]"),
+            (
+                "a[1:2], a[::2], a[:], a[1:]",
+                "(tuple ([] a (slice 1 2 _)) ([] a (slice _ _ 2)) ([] a (slice _ _ _)) ([] a (slice 1 _ _)))",
+            ),
+            ("a[1:2, 3]", "([] a (tuple (slice 1 2 _) 3))"),
+            ("a & b | c ^ d", "(| (& a b) (^ c d))"),
+            ("1 << 2 + 3", "(<< 1 (+ 2 3))"),
+            ("~a ** 2", "(~ (** a 2))"),
+            ("not a < b < c", "(not (cmp a < b < c))"),
+            (r#"f"a{x}b""#, r#"(f "a" {x} "b")"#),
+            (r#"f'{x=}'"#, r#"(f {"x="=x})"#),
+            (r#"f'{x = !r:>{w}}'"#, r#"(f {"x = "=x!r: ">" {w}})"#),
+            (r#"f"{d['k']}" "s""#, r#"(f {([] d "k")} "s")"#),
+            (r#"'a' f'{1}'"#, r#"(f "a" {1})"#),
+            (r#"f'{{}}{a!s}'"#, r#"(f "{}" {a!s})"#),
+            ("'''a\nb'''", r#""a\nb""#),
+            ("...", "None"),
+            // --- command lines meet the host ---
+            (
+                "busctl tree org.freedesktop.systemd1 | grep myfirstservice",
+                r#"(cmd busctl "tree" "org.freedesktop.systemd1" | " grep myfirstservice")"#,
+            ),
+            (
+                "busctl call  org.freedesktop.systemd1 /u org.freedesktop.systemd1.Unit Restart s \"replace\" | \\\n  awk '{print $2}' | \\\n  xargs busctl introspect  org.freedesktop.systemd1",
+                r#"(cmd busctl "call" "org.freedesktop.systemd1" "/u" "org.freedesktop.systemd1.Unit" "Restart" "s" "replace" | " \\\n  awk '{print $2}' | \\\n  xargs busctl introspect  org.freedesktop.systemd1")"#,
+            ),
+            ("tree x > /tmp/out", r#"(cmd tree "x" > "/tmp/out")"#),
+            (
+                "tree x >> 'a b'; list",
+                r#"(cmd tree "x" >> "a b"); (cmd list)"#,
+            ),
+            ("%run a.rsh b", r#"(cmd %run "a.rsh" "b")"#),
         ];
         let mut bad = Vec::new();
         for (input, want) in rows {
@@ -1056,7 +2337,11 @@ mod tests {
         let long_sum = format!("1{}", " + 1".repeat(5000));
         let long_attr = format!("a{}", ".b".repeat(5000));
         let long_pow = format!("2{}", " ** 2".repeat(5000));
-        let deep_with = "with a: ".repeat(5000) + "b";
+        let deep_with: String = (0..5000)
+            .map(|i| format!("{}if a:\n", " ".repeat(i)))
+            .collect::<String>()
+            + &" ".repeat(5000)
+            + "b";
         let rows: Vec<(&str, usize, &str)> = vec![
             ("f(1, 2", 7, "expected ')' to close '(' at column 2"),
             (
@@ -1099,14 +2384,10 @@ mod tests {
             ),
             ("f(a=1, a=2)", 8, "keyword argument 'a' repeated"),
             ("f(a.b=1)", 3, "keyword argument name must be a plain name"),
-            ("f(*a)", 3, "argument unpacking"),
-            ("f(**a)", 3, "argument unpacking"),
             ("f(x) = 3", 1, "cannot assign to a function call"),
-            ("a, b = 1, 2", 1, "cannot assign to a tuple"),
             ("1 = 2", 1, "cannot assign to a number"),
             ("None = 2", 1, "cannot assign to None"),
             ("a + b = 2", 1, "cannot assign to an operator expression"),
-            ("a = b = 1", 7, "chained assignment"),
             ("x = \"abc", 5, "unterminated string: add the closing \""),
             ("x = 'abc", 5, "unterminated string: add the closing '"),
             (
@@ -1130,10 +2411,7 @@ mod tests {
                 "integer literal too large",
             ),
             ("\"\\xZ\"", 1, "invalid \\x escape"),
-            ("a[1:2]", 4, "slices (a[i:j]) are not supported"),
-            ("a[:2]", 3, "slices"),
             ("a[]", 3, "expected an index"),
-            ("{1, 2}", 1, "set literals"),
             (
                 "{1: 2, 3}",
                 9,
@@ -1149,17 +2427,75 @@ mod tests {
             ("from a import", 14, "expected a name to import"),
             ("import a as", 12, "expected a name after 'as'"),
             ("with a", 7, "expected ':' after the 'with' header"),
-            ("with a as b:", 13, "expected a statement after ':'"),
-            ("with a:\n  b", 8, "only single-line 'with' bodies"),
-            (
-                "x = [i for i in y]",
-                8,
-                "expected ',' or ']' to close '[' at column 5, found name 'for'",
-            ),
-            ("lambda: 1", 7, "unexpected ':'"),
-            ("x += 1", 4, "unexpected '=': expected an expression"),
             (")", 1, "unexpected ')'"),
             ("a\nb c", 3, "unexpected name 'c'"),
+            (
+                "if x:",
+                6,
+                "expected an indented block after the 'if' statement on line 1",
+            ),
+            ("if x:\nprint(1)", 1, "expected an indented block"),
+            ("if x:\n    a\n      b", 7, "unexpected indent"),
+            ("  a\nb", 1, "unindent does not match"),
+            ("if x:\n    a\n  b", 3, "unexpected indent"),
+            ("else: x", 1, "'else' without a matching"),
+            ("if x: a; else: b", 10, "'else' must start its own line"),
+            ("if x: for y in z: pass", 7, "'for' must start its own line"),
+            (
+                "try:\n    a",
+                1,
+                "'try' needs an 'except' or 'finally' clause",
+            ),
+            ("while x", 8, "expected ':' at the end of the 'while' line"),
+            ("for x y: z", 7, "expected 'in' after the loop variable"),
+            ("break", 1, "'break' outside a loop"),
+            ("def f(): pass\ncontinue", 1, "'continue' outside a loop"),
+            ("return 1", 1, "'return' outside a function"),
+            (
+                "def f(a=1, b): pass",
+                12,
+                "a parameter without a default follows one with a default",
+            ),
+            ("def f(a, a): pass", 10, "duplicate parameter 'a'"),
+            (
+                "class A: pass",
+                1,
+                "classes are not supported in rustemd-shell",
+            ),
+            ("yield 1", 1, "generators (yield) are not supported"),
+            ("x = yield", 5, "generators (yield) are not supported"),
+            ("@dec\ndef f(): pass", 1, "decorators (@) are not supported"),
+            (
+                "async def f(): pass",
+                1,
+                "async and await are not supported",
+            ),
+            ("(x := 1)", 4, "expected ',' or ')'"),
+            ("x := 1", 3, "assignment expressions (:=) are not supported"),
+            ("f(x) += 1", 1, "cannot use '+=' on a function call"),
+            ("a, b += 1", 1, "cannot use '+=' on a tuple"),
+            ("a, *b, *c = d", 1, "only one starred target"),
+            ("*a", 1, "starred expression"),
+            (
+                "f(x for x in y, 1)",
+                2,
+                "a generator expression must be the only argument",
+            ),
+            ("a if b", 7, "expected 'else' in the conditional expression"),
+            ("f'{}'", 3, "f-string: empty expression"),
+            ("f'{x'", 1, "unterminated string"),
+            ("f'}'", 3, "f-string: a single '}' is not allowed"),
+            (
+                "f'{x!z}'",
+                5,
+                "f-string: expected 'r', 's' or 'a' after '!'",
+            ),
+            ("f'{a b}'", 6, "unexpected name 'b'"),
+            ("x = '''abc", 5, "unterminated triple-quoted string"),
+            ("tree x >", 8, "expected a file name after '>'"),
+            ("tree x > f | y", 12, "either to a file or through a pipe"),
+            ("tree x |", 8, "expected a command after '|'"),
+            ("{**a}", 2, "dict unpacking"),
             // column 0: don't care (debug builds stop earlier, see STACK_BUDGET)
             (&deep_parens, 0, "nested too deeply"),
             (&deep_brackets, 0, "nested too deeply"),
@@ -1197,8 +2533,8 @@ mod tests {
                 "f(1, 2\n      ^ expected ')' to close '(' at column 2",
             ),
             (
-                "x = abc def",
-                "x = abc def\n        ^^^ unexpected name 'def': expected an operator, ';' or end of line",
+                "x = abc xyz",
+                "x = abc xyz\n        ^^^ unexpected name 'xyz': expected an operator, ';' or end of line",
             ),
             (
                 "x = 'éü' $",
@@ -1211,7 +2547,7 @@ mod tests {
             ),
             (
                 "f(x) = 3",
-                "f(x) = 3\n^^^^ cannot assign to a function call: only names, attributes (a.b) and items (a[k]) can be assigned",
+                "f(x) = 3\n^^^^ cannot assign to a function call: only names, attributes (a.b), items (a[k]) and tuples of them can be assigned",
             ),
             (
                 "a = 1\nb c\nd",
@@ -1240,7 +2576,10 @@ mod tests {
             panic!()
         };
         assert_eq!(e.span.slice(line), line);
-        let ExprKind::Call { func, args, kwargs } = &e.kind else {
+        let ExprKind::Call { func, args } = &e.kind else {
+            panic!()
+        };
+        let (Arg::Pos(first), Arg::Kw(_, kw_span, _)) = (&args[0], &args[1]) else {
             panic!()
         };
         let ExprKind::Attr { name_span, .. } = &func.kind else {
@@ -1248,8 +2587,8 @@ mod tests {
         };
         assert_eq!(name_span.slice(line), "Get");
         assert_eq!(func.span.slice(line), "sdobject.Properties.Get");
-        assert_eq!(args[0].span.slice(line), "'x'");
-        assert_eq!(kwargs[0].1.slice(line), "k");
+        assert_eq!(first.span.slice(line), "'x'");
+        assert_eq!(kw_span.slice(line), "k");
 
         let line = "x; busctl tree 'a b' c # z";
         let s = parse(line, &is_cmd).unwrap();
@@ -1258,6 +2597,7 @@ mod tests {
             name,
             name_span,
             args,
+            ..
         } = &s[1].kind
         else {
             panic!()

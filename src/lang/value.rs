@@ -4,13 +4,53 @@
 //! signature, bytes), so printing it, storing it in a variable and sending it back produces
 //! the same wire data. Plain literals typed at the prompt (`5`, `'x'`) carry no D-Bus type;
 //! they take one from the introspected signature they are sent to.
+//!
+//! Lists, dicts and sets are shared and mutable as in Python (`b = a; b.append(1)` changes
+//! `a`); tuples share their items too. Dropping a deeply nested value is iterative
+//! ([`defer_drop`]), so `x = [x]` a million times cannot overflow the stack when it is freed.
+//! Sizes are bounded ([`MAX_TEXT`], [`MAX_ITEMS`]): an operation that would build a larger
+//! value fails with a MemoryError instead of exhausting the machine.
 
+use std::cell::{Cell, Ref, RefCell, RefMut};
+use std::collections::HashMap;
 use std::fmt::Write as _;
 use std::rc::Rc;
 
 use crate::bus::names;
+use crate::lang::ast::FuncDef;
 use crate::lang::builtins::Builtin;
-use crate::lang::error::Error;
+use crate::lang::error::{Error, PyExc};
+
+/// The largest string or bytes value an operation may build (64 MiB).
+pub const MAX_TEXT: usize = 64 << 20;
+/// The largest number of items an operation may build into one list, tuple, dict or set.
+pub const MAX_ITEMS: usize = 16 << 20;
+/// How deep values are printed, compared and converted before `...` / an error.
+pub const MAX_NESTING: usize = 100;
+
+/// A "too large" error for a result of `n` units (`what`: "characters", "items").
+pub fn too_large(n: usize, limit: usize, what: &str) -> Error {
+    Error::py(
+        PyExc::MemoryError,
+        format!("result too large: {n} {what} (the limit is {limit})"),
+    )
+}
+
+/// Check the size of a text result before building it.
+pub fn check_text(n: usize) -> Result<(), Error> {
+    if n > MAX_TEXT {
+        return Err(too_large(n, MAX_TEXT, "bytes"));
+    }
+    Ok(())
+}
+
+/// Check the size of a collection before building it.
+pub fn check_items(n: usize) -> Result<(), Error> {
+    if n > MAX_ITEMS {
+        return Err(too_large(n, MAX_ITEMS, "items"));
+    }
+    Ok(())
+}
 
 /// The D-Bus width of an integer, or `Plain` for a literal typed in the shell.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -81,13 +121,245 @@ pub struct MethodRef {
 
 /// A new object value (introspected lazily, on first use), after checking its names.
 pub fn object_value(service: &str, path: &str, label: &str) -> Result<Value, Error> {
-    names::check_bus_name(service).map_err(Error::new)?;
-    names::check_object_path(path).map_err(Error::new)?;
+    names::check_bus_name(service).map_err(|m| Error::py(PyExc::ValueError, m))?;
+    names::check_object_path(path).map_err(|m| Error::py(PyExc::ValueError, m))?;
     Ok(Value::Object(Rc::new(ObjectRef {
         service: service.to_string(),
         path: path.to_string(),
         label: label.to_string(),
     })))
+}
+
+/// The text a source was read from, for functions defined in it (`ppcode` shows them).
+#[derive(Debug, PartialEq)]
+pub struct Source {
+    /// A file name, `<stdin>`, `<prompt>`, `<command line>`.
+    pub name: String,
+    pub text: Rc<str>,
+    /// The line of the file where `text` starts (1 for a whole file).
+    pub first_line: usize,
+}
+
+/// A variable scope of a running function (or comprehension).
+#[derive(Debug, Default)]
+pub struct Scope {
+    pub vars: RefCell<HashMap<String, Value>>,
+    /// The scope the function was defined in (closures read and `nonlocal`-write it).
+    pub parent: Option<Rc<Scope>>,
+    /// Names declared `global` here.
+    pub globals: RefCell<Vec<String>>,
+    /// Names declared `nonlocal` here.
+    pub nonlocals: RefCell<Vec<String>>,
+}
+
+/// A function made by `def` or `lambda`.
+#[derive(Debug)]
+pub struct Function {
+    pub def: Rc<FuncDef>,
+    /// Defaults of the positional and keyword-only parameters, evaluated at definition.
+    pub defaults: Vec<Option<Value>>,
+    pub kw_defaults: Vec<Option<Value>>,
+    /// The scope of the enclosing function (`None` at the top level).
+    pub closure: Option<Rc<Scope>>,
+    pub source: Rc<Source>,
+}
+
+impl Function {
+    /// `file:line` where it was defined.
+    pub fn origin(&self) -> String {
+        let line = crate::lang::span::line_col(&self.source.text, self.def.span.start).0;
+        format!(
+            "{}:{}",
+            self.source.name,
+            line + self.source.first_line.saturating_sub(1)
+        )
+    }
+}
+
+/// One of the shell's standard streams (`sys.stdout`).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Stream {
+    Stdin,
+    Stdout,
+    Stderr,
+}
+
+impl Stream {
+    pub fn fd(self) -> i32 {
+        match self {
+            Stream::Stdin => 0,
+            Stream::Stdout => 1,
+            Stream::Stderr => 2,
+        }
+    }
+
+    pub fn name(self) -> &'static str {
+        match self {
+            Stream::Stdin => "<stdin>",
+            Stream::Stdout => "<stdout>",
+            Stream::Stderr => "<stderr>",
+        }
+    }
+}
+
+/// The items of a list or tuple; shared, and freed iteratively.
+#[derive(Debug, Default)]
+pub struct Items(RefCell<Vec<Value>>);
+
+impl Items {
+    pub fn borrow(&self) -> Ref<'_, Vec<Value>> {
+        self.0.borrow()
+    }
+
+    pub fn borrow_mut(&self) -> RefMut<'_, Vec<Value>> {
+        self.0.borrow_mut()
+    }
+}
+
+impl Drop for Items {
+    fn drop(&mut self) {
+        defer_drop(std::mem::take(self.0.get_mut()));
+    }
+}
+
+/// A hashable projection of a value (dict keys, set items): equal values give equal keys.
+#[derive(Clone, Debug, PartialEq, Eq, Hash)]
+pub enum HKey {
+    None,
+    Int(i128),
+    Float(u64),
+    Text(Vec<u8>),
+    Tuple(Vec<HKey>),
+    Other(String),
+}
+
+/// The entries of a dict (or the items of a set, with `None` values), in insertion order,
+/// with a hash index.
+#[derive(Debug, Default)]
+pub struct DictData {
+    entries: Vec<(Value, Value)>,
+    index: HashMap<HKey, usize>,
+}
+
+impl DictData {
+    pub fn entries(&self) -> &[(Value, Value)] {
+        &self.entries
+    }
+
+    pub fn len(&self) -> usize {
+        self.entries.len()
+    }
+
+    pub fn get(&self, k: &Value) -> Result<Option<&Value>, Error> {
+        let h = k.hkey(0)?;
+        Ok(self.index.get(&h).map(|&i| &self.entries[i].1))
+    }
+
+    pub fn contains(&self, k: &Value) -> Result<bool, Error> {
+        Ok(self.index.contains_key(&k.hkey(0)?))
+    }
+
+    pub fn insert(&mut self, k: Value, v: Value) -> Result<(), Error> {
+        let h = k.hkey(0)?;
+        match self.index.get(&h) {
+            Some(&i) => self.entries[i].1 = v,
+            None => {
+                check_items(self.entries.len() + 1)?;
+                self.index.insert(h, self.entries.len());
+                self.entries.push((k, v));
+            }
+        }
+        Ok(())
+    }
+
+    pub fn remove(&mut self, k: &Value) -> Result<Option<Value>, Error> {
+        let h = k.hkey(0)?;
+        let Some(i) = self.index.remove(&h) else {
+            return Ok(None);
+        };
+        let (_, v) = self.entries.remove(i);
+        for slot in self.index.values_mut() {
+            if *slot > i {
+                *slot -= 1;
+            }
+        }
+        Ok(Some(v))
+    }
+
+    pub fn pop_last(&mut self) -> Option<(Value, Value)> {
+        let (k, v) = self.entries.pop()?;
+        if let Ok(h) = k.hkey(0) {
+            self.index.remove(&h);
+        }
+        Some((k, v))
+    }
+
+    pub fn clear(&mut self) {
+        self.index.clear();
+        defer_drop(
+            std::mem::take(&mut self.entries)
+                .into_iter()
+                .flat_map(|(k, v)| [k, v])
+                .collect(),
+        );
+    }
+}
+
+/// A shared dict or set.
+#[derive(Debug, Default)]
+pub struct Dict(RefCell<DictData>);
+
+impl Dict {
+    pub fn borrow(&self) -> Ref<'_, DictData> {
+        self.0.borrow()
+    }
+
+    pub fn borrow_mut(&self) -> RefMut<'_, DictData> {
+        self.0.borrow_mut()
+    }
+}
+
+impl Drop for Dict {
+    fn drop(&mut self) {
+        let d = self.0.get_mut();
+        d.index.clear();
+        let entries = std::mem::take(&mut d.entries);
+        defer_drop(entries.into_iter().flat_map(|(k, v)| [k, v]).collect());
+    }
+}
+
+thread_local! {
+    static DROPPING: Cell<bool> = const { Cell::new(false) };
+    static PENDING: RefCell<Vec<Value>> = const { RefCell::new(Vec::new()) };
+}
+
+/// Drop values without recursing into nested lists, tuples and dicts on the stack.
+pub fn defer_drop(items: Vec<Value>) {
+    if !items.iter().any(|v| {
+        matches!(
+            v,
+            Value::List(_) | Value::Tuple(_) | Value::Dict(_) | Value::Set(_)
+        )
+    }) {
+        return;
+    }
+    if DROPPING.with(Cell::get) {
+        PENDING.with(|p| p.borrow_mut().extend(items));
+        return;
+    }
+    DROPPING.with(|d| d.set(true));
+    let mut stack = items;
+    loop {
+        while let Some(v) = stack.pop() {
+            drop(v);
+        }
+        let more = PENDING.with(|p| std::mem::take(&mut *p.borrow_mut()));
+        if more.is_empty() {
+            break;
+        }
+        stack = more;
+    }
+    DROPPING.with(|d| d.set(false));
 }
 
 #[derive(Clone, Debug)]
@@ -100,9 +372,12 @@ pub enum Value {
     Path(String),
     Signature(String),
     Bytes(Vec<u8>),
-    List(Vec<Value>),
-    Tuple(Vec<Value>),
-    Dict(Vec<(Value, Value)>),
+    List(Rc<Items>),
+    Tuple(Rc<Items>),
+    Dict(Rc<Dict>),
+    Set(Rc<Dict>),
+    /// `range(start, stop, step)`, lazy.
+    Range(i128, i128, i128),
     Object(Rc<ObjectRef>),
     Interface(Rc<InterfaceRef>),
     Method(Rc<MethodRef>),
@@ -111,40 +386,161 @@ pub enum Value {
     Bound(Box<Value>, &'static str),
     /// A namespace such as `pystemd.systemd1` or `os`.
     Module(&'static str),
+    Function(Rc<Function>),
+    /// An exception class (`KeyError`), for `except` and `raise`.
+    ExcClass(PyExc),
+    /// A raised (or made) exception: the error it carries.
+    Exception(Rc<Error>),
+    Stream(Stream),
 }
 
 impl PartialEq for Value {
     fn eq(&self, other: &Self) -> bool {
+        self.eq_depth(other, 0)
+    }
+}
+
+impl Value {
+    fn eq_depth(&self, other: &Self, depth: usize) -> bool {
         use Value::*;
+        if depth > MAX_NESTING {
+            return false;
+        }
         match (self, other) {
             (None, None) => true,
             (Bool(a), Bool(b)) => a == b,
             (Int(a, _), Int(b, _)) => a == b,
             (Int(a, _), Float(b)) | (Float(b), Int(a, _)) => (*a as f64) == *b,
             (Bool(a), Int(b, _)) | (Int(b, _), Bool(a)) => (*a as i128) == *b,
+            (Bool(a), Float(b)) | (Float(b), Bool(a)) => (*a as i32 as f64) == *b,
             (Float(a), Float(b)) => a == b,
             (Str(a) | Path(a) | Signature(a), Str(b) | Path(b) | Signature(b)) => a == b,
             (Bytes(a), Bytes(b)) => a == b,
             (Bytes(a), Str(b)) | (Str(b), Bytes(a)) => a.as_slice() == b.as_bytes(),
-            (List(a), List(b)) | (Tuple(a), Tuple(b)) => a == b,
-            (Dict(a), Dict(b)) => a == b,
+            (List(a), List(b)) | (Tuple(a), Tuple(b)) => {
+                if Rc::ptr_eq(a, b) {
+                    return true;
+                }
+                let (a, b) = (a.borrow(), b.borrow());
+                a.len() == b.len()
+                    && a.iter()
+                        .zip(b.iter())
+                        .all(|(x, y)| x.eq_depth(y, depth + 1))
+            }
+            (Dict(a), Dict(b)) | (Set(a), Set(b)) => {
+                if Rc::ptr_eq(a, b) {
+                    return true;
+                }
+                let (a, b) = (a.borrow(), b.borrow());
+                a.len() == b.len()
+                    && a.entries()
+                        .iter()
+                        .all(|(k, v)| matches!(b.get(k), Ok(Some(w)) if v.eq_depth(w, depth + 1)))
+            }
+            (Range(a, b, c), Range(x, y, z)) => (a, b, c) == (x, y, z),
             (Object(a), Object(b)) => a == b,
             (Interface(a), Interface(b)) => a == b,
             (Method(a), Method(b)) => a == b,
             (Builtin(a), Builtin(b)) => std::ptr::eq(*a, *b),
             (Module(a), Module(b)) => a == b,
+            (Function(a), Function(b)) => Rc::ptr_eq(a, b),
+            (ExcClass(a), ExcClass(b)) => a == b,
+            (Exception(a), Exception(b)) => Rc::ptr_eq(a, b),
+            (Stream(a), Stream(b)) => a == b,
+            (Bound(a, m), Bound(b, n)) => m == n && a.eq_depth(b, depth + 1),
             _ => false,
         }
     }
-}
 
-impl Value {
     pub fn int(v: i128) -> Value {
         Value::Int(v, IntKind::Plain)
     }
 
     pub fn str(s: impl Into<String>) -> Value {
         Value::Str(s.into())
+    }
+
+    pub fn list(items: Vec<Value>) -> Value {
+        Value::List(Rc::new(Items(RefCell::new(items))))
+    }
+
+    pub fn tuple(items: Vec<Value>) -> Value {
+        Value::Tuple(Rc::new(Items(RefCell::new(items))))
+    }
+
+    /// A dict from entries (later duplicates win).
+    pub fn dict(entries: Vec<(Value, Value)>) -> Result<Value, Error> {
+        let mut d = DictData::default();
+        for (k, v) in entries {
+            d.insert(k, v)?;
+        }
+        Ok(Value::Dict(Rc::new(Dict(RefCell::new(d)))))
+    }
+
+    /// A dict of D-Bus data: keys are basic types (always hashable), and the message that
+    /// carried them bounds their number.
+    pub fn dict_from_bus(entries: Vec<(Value, Value)>) -> Value {
+        let mut d = DictData::default();
+        for (k, v) in entries {
+            let Ok(h) = k.hkey(0) else { continue };
+            match d.index.get(&h) {
+                Some(&i) => d.entries[i].1 = v,
+                None => {
+                    d.index.insert(h, d.entries.len());
+                    d.entries.push((k, v));
+                }
+            }
+        }
+        Value::Dict(Rc::new(Dict(RefCell::new(d))))
+    }
+
+    pub fn set(items: Vec<Value>) -> Result<Value, Error> {
+        let mut d = DictData::default();
+        for k in items {
+            d.insert(k, Value::None)?;
+        }
+        Ok(Value::Set(Rc::new(Dict(RefCell::new(d)))))
+    }
+
+    /// A copy of the items of a list or tuple.
+    pub fn items(&self) -> Option<Vec<Value>> {
+        match self {
+            Value::List(l) | Value::Tuple(l) => Some(l.borrow().clone()),
+            _ => Option::None,
+        }
+    }
+
+    /// The key of this value in a dict or set; lists, dicts and sets are unhashable.
+    pub fn hkey(&self, depth: usize) -> Result<HKey, Error> {
+        if depth > MAX_NESTING {
+            return Err(Error::py(PyExc::RecursionError, "key nested too deeply"));
+        }
+        Ok(match self {
+            Value::None => HKey::None,
+            Value::Bool(b) => HKey::Int(*b as i128),
+            Value::Int(i, _) => HKey::Int(*i),
+            Value::Float(f) if f.fract() == 0.0 && f.abs() < 1e30 => HKey::Int(*f as i128),
+            Value::Float(f) => HKey::Float(f.to_bits()),
+            Value::Str(s) | Value::Path(s) | Value::Signature(s) => {
+                HKey::Text(s.as_bytes().to_vec())
+            }
+            Value::Bytes(b) => HKey::Text(b.clone()),
+            Value::Tuple(t) => HKey::Tuple(
+                t.borrow()
+                    .iter()
+                    .map(|v| v.hkey(depth + 1))
+                    .collect::<Result<_, _>>()?,
+            ),
+            Value::List(_) | Value::Dict(_) | Value::Set(_) => {
+                return Err(Error::py(
+                    PyExc::TypeError,
+                    format!("unhashable type: '{}'", self.type_name()),
+                ));
+            }
+            Value::Function(f) => HKey::Other(format!("function@{:p}", Rc::as_ptr(f))),
+            Value::Exception(e) => HKey::Other(format!("exception@{:p}", Rc::as_ptr(e))),
+            other => HKey::Other(other.repr()),
+        })
     }
 
     /// The name `type(x)` prints.
@@ -161,12 +557,18 @@ impl Value {
             Value::List(_) => "list",
             Value::Tuple(_) => "tuple",
             Value::Dict(_) => "dict",
+            Value::Set(_) => "set",
+            Value::Range(..) => "range",
             Value::Object(_) => "object",
             Value::Interface(_) => "interface",
             Value::Method(_) => "method",
             Value::Builtin(_) => "builtin",
             Value::Bound(..) => "method",
             Value::Module(_) => "module",
+            Value::Function(_) => "function",
+            Value::ExcClass(_) => "type",
+            Value::Exception(e) => e.class().name(),
+            Value::Stream(_) => "stream",
         }
     }
 
@@ -178,8 +580,9 @@ impl Value {
             Value::Float(f) => *f != 0.0,
             Value::Str(s) | Value::Path(s) | Value::Signature(s) => !s.is_empty(),
             Value::Bytes(b) => !b.is_empty(),
-            Value::List(v) | Value::Tuple(v) => !v.is_empty(),
-            Value::Dict(d) => !d.is_empty(),
+            Value::List(v) | Value::Tuple(v) => !v.borrow().is_empty(),
+            Value::Dict(d) | Value::Set(d) => d.borrow().len() > 0,
+            Value::Range(..) => range_len(self) > 0,
             _ => true,
         }
     }
@@ -197,6 +600,7 @@ impl Value {
     pub fn to_display(&self) -> String {
         match self {
             Value::Str(s) | Value::Path(s) | Value::Signature(s) => s.clone(),
+            Value::Exception(e) => e.display_message(),
             _ => self.repr(),
         }
     }
@@ -204,11 +608,15 @@ impl Value {
     /// A one-line, Python-like representation that can usually be pasted back.
     pub fn repr(&self) -> String {
         let mut s = String::new();
-        self.write_repr(&mut s);
+        self.write_repr(&mut s, 0);
         s
     }
 
-    fn write_repr(&self, out: &mut String) {
+    fn write_repr(&self, out: &mut String, depth: usize) {
+        if depth > MAX_NESTING {
+            out.push_str("...");
+            return;
+        }
         match self {
             Value::None => out.push_str("None"),
             Value::Bool(true) => out.push_str("True"),
@@ -225,30 +633,58 @@ impl Value {
                 let _ = write!(out, "Signature({})", str_repr(p));
             }
             Value::Bytes(b) => out.push_str(&bytes_repr(b)),
-            Value::List(items) => {
-                out.push('[');
-                write_items(out, items);
-                out.push(']');
-            }
+            Value::List(items) => match items.try_borrow() {
+                Some(items) => {
+                    out.push('[');
+                    write_items(out, &items, depth);
+                    out.push(']');
+                }
+                Option::None => out.push_str("[...]"),
+            },
             Value::Tuple(items) => {
+                let items = items.borrow();
                 out.push('(');
-                write_items(out, items);
+                write_items(out, &items, depth);
                 if items.len() == 1 {
                     out.push(',');
                 }
                 out.push(')');
             }
-            Value::Dict(entries) => {
+            Value::Dict(d) => match d.try_borrow() {
+                Some(d) => {
+                    out.push('{');
+                    for (n, (k, v)) in d.entries().iter().enumerate() {
+                        if n > 0 {
+                            out.push_str(", ");
+                        }
+                        k.write_repr(out, depth + 1);
+                        out.push_str(": ");
+                        v.write_repr(out, depth + 1);
+                    }
+                    out.push('}');
+                }
+                Option::None => out.push_str("{...}"),
+            },
+            Value::Set(d) => {
+                let d = d.borrow();
+                if d.len() == 0 {
+                    out.push_str("set()");
+                    return;
+                }
                 out.push('{');
-                for (n, (k, v)) in entries.iter().enumerate() {
+                for (n, (k, _)) in d.entries().iter().enumerate() {
                     if n > 0 {
                         out.push_str(", ");
                     }
-                    k.write_repr(out);
-                    out.push_str(": ");
-                    v.write_repr(out);
+                    k.write_repr(out, depth + 1);
                 }
                 out.push('}');
+            }
+            Value::Range(a, b, 1) => {
+                let _ = write!(out, "range({a}, {b})");
+            }
+            Value::Range(a, b, c) => {
+                let _ = write!(out, "range({a}, {b}, {c})");
             }
             Value::Object(o) => {
                 let _ = write!(out, "<{} {} at {}>", o.label, o.service, o.path);
@@ -272,35 +708,61 @@ impl Value {
             Value::Module(m) => {
                 let _ = write!(out, "<module '{m}'>");
             }
+            Value::Function(f) => {
+                let _ = write!(out, "<function {} at {}>", f.def.name, f.origin());
+            }
+            Value::ExcClass(c) => {
+                let _ = write!(out, "<class '{}'>", c.name());
+            }
+            Value::Exception(e) => {
+                let _ = write!(
+                    out,
+                    "{}({})",
+                    e.class_name(),
+                    str_repr(&e.display_message())
+                );
+            }
+            Value::Stream(s) => {
+                let _ = write!(out, "<stream {}>", s.name());
+            }
         }
     }
 
     /// Like [`Value::repr`], but a long list, tuple or dict is split one item per line.
     pub fn pretty(&self, width: usize) -> String {
+        self.pretty_depth(width, 0)
+    }
+
+    fn pretty_depth(&self, width: usize, depth: usize) -> String {
         let flat = self.repr();
-        if flat.chars().count() <= width {
+        if flat.chars().count() <= width || depth > MAX_NESTING {
             return flat;
         }
+        let w = width.saturating_sub(1);
         let (open, close, items): (&str, &str, Vec<String>) = match self {
             Value::List(v) => (
                 "[",
                 "]",
-                v.iter()
-                    .map(|x| x.pretty(width.saturating_sub(1)))
+                v.borrow()
+                    .iter()
+                    .map(|x| x.pretty_depth(w, depth + 1))
                     .collect(),
             ),
             Value::Tuple(v) => (
                 "(",
                 ")",
-                v.iter()
-                    .map(|x| x.pretty(width.saturating_sub(1)))
+                v.borrow()
+                    .iter()
+                    .map(|x| x.pretty_depth(w, depth + 1))
                     .collect(),
             ),
             Value::Dict(d) => (
                 "{",
                 "}",
-                d.iter()
-                    .map(|(k, v)| format!("{}: {}", k.repr(), v.pretty(width.saturating_sub(1))))
+                d.borrow()
+                    .entries()
+                    .iter()
+                    .map(|(k, v)| format!("{}: {}", k.repr(), v.pretty_depth(w, depth + 1)))
                     .collect(),
             ),
             _ => return flat,
@@ -317,17 +779,45 @@ impl Value {
     }
 }
 
-fn write_items(out: &mut String, items: &[Value]) {
+impl Items {
+    fn try_borrow(&self) -> Option<Ref<'_, Vec<Value>>> {
+        self.0.try_borrow().ok()
+    }
+}
+
+impl Dict {
+    fn try_borrow(&self) -> Option<Ref<'_, DictData>> {
+        self.0.try_borrow().ok()
+    }
+}
+
+/// The number of items of a range value (0 for anything else).
+pub fn range_len(v: &Value) -> i128 {
+    let Value::Range(a, b, c) = *v else { return 0 };
+    if c > 0 && b > a {
+        (b - a - 1) / c + 1
+    } else if c < 0 && a > b {
+        (a - b - 1) / (-c) + 1
+    } else {
+        0
+    }
+}
+
+fn write_items(out: &mut String, items: &[Value], depth: usize) {
     for (n, v) in items.iter().enumerate() {
         if n > 0 {
             out.push_str(", ");
         }
-        v.write_repr(out);
+        v.write_repr(out, depth + 1);
     }
 }
 
 pub fn float_repr(f: f64) -> String {
-    if f.is_finite() && f == f.trunc() && f.abs() < 1e16 {
+    if f.is_nan() {
+        "nan".into()
+    } else if f.is_infinite() {
+        if f > 0.0 { "inf".into() } else { "-inf".into() }
+    } else if f == f.trunc() && f.abs() < 1e16 {
         format!("{f:.1}")
     } else {
         format!("{f}")
@@ -399,11 +889,17 @@ mod tests {
             (Value::str("a\nb"), "'a\\nb'"),
             (Value::Path("/org/x".into()), "ObjectPath('/org/x')"),
             (Value::Bytes(b"ab\x00".to_vec()), "b'ab\\x00'"),
-            (Value::Tuple(vec![Value::int(1)]), "(1,)"),
+            (Value::tuple(vec![Value::int(1)]), "(1,)"),
             (
-                Value::Dict(vec![(Value::str("a"), Value::List(vec![]))]),
+                Value::dict(vec![(Value::str("a"), Value::list(vec![]))]).unwrap(),
                 "{'a': []}",
             ),
+            (Value::set(vec![]).unwrap(), "set()"),
+            (
+                Value::set(vec![Value::int(1), Value::Float(1.0), Value::int(2)]).unwrap(),
+                "{1, 2}",
+            ),
+            (Value::Range(0, 3, 1), "range(0, 3)"),
         ];
         for (v, want) in rows {
             assert_eq!(v.repr(), want);
@@ -412,9 +908,46 @@ mod tests {
 
     #[test]
     fn pretty_splits_long_lists() {
-        let v = Value::List((0..30).map(|i| Value::str(format!("item{i}"))).collect());
+        let v = Value::list((0..30).map(|i| Value::str(format!("item{i}"))).collect());
         let p = v.pretty(40);
         assert!(p.starts_with("['item0',\n 'item1',"));
         assert!(p.ends_with("'item29']"));
+    }
+
+    #[test]
+    fn deeply_nested_values_drop_and_print_without_overflow() {
+        let mut v = Value::list(vec![]);
+        for _ in 0..200_000 {
+            v = Value::list(vec![v]);
+        }
+        assert!(v.repr().contains("..."));
+        assert_eq!(v, v.clone());
+        drop(v);
+        let mut t = Value::tuple(vec![]);
+        for _ in 0..200_000 {
+            t = Value::tuple(vec![t]);
+        }
+        drop(t);
+    }
+
+    #[test]
+    fn dict_keys_follow_python_equality() {
+        let d = Value::dict(vec![
+            (Value::int(1), Value::str("a")),
+            (Value::Bool(true), Value::str("b")),
+            (Value::str("x"), Value::int(3)),
+        ])
+        .unwrap();
+        assert_eq!(d.repr(), "{1: 'b', 'x': 3}");
+        let Value::Dict(d) = d else { unreachable!() };
+        assert_eq!(
+            d.borrow().get(&Value::Bytes(b"x".to_vec())).unwrap(),
+            Some(&Value::int(3))
+        );
+        assert!(
+            d.borrow_mut()
+                .insert(Value::list(vec![]), Value::None)
+                .is_err()
+        );
     }
 }

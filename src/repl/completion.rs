@@ -15,13 +15,13 @@ use crate::bus::data::Data;
 use crate::bus::names;
 use crate::bus::session::Session;
 use crate::commands::{self, ArgKind, Command, Origin};
-use crate::lang::ast::{Expr, ExprKind, StmtKind};
+use crate::lang::ast::{Arg, Expr, ExprKind, StmtKind};
 use crate::lang::attributes::{FETCH_LIMIT, attribute_names, node, property_hint};
 use crate::lang::builtins::{self, Args, Func};
 use crate::lang::interp::Vars;
 use crate::lang::lexer::{Token, TokenKind, lex};
 use crate::lang::value::Value;
-use crate::repl::is_command;
+use crate::repl::is_command_with;
 use crate::systemd;
 
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -64,7 +64,7 @@ impl Completer {
 
     fn is_command(&self, word: &str) -> bool {
         match self.origin {
-            Origin::Prompt => is_command(word),
+            Origin::Prompt => is_command_with(&self.vars, word),
             Origin::Cli => word == commands::BUSCTL || self.commands().any(|c| c.name == word),
         }
     }
@@ -356,6 +356,7 @@ impl Completer {
     /// Variables, builtins and (at statement start) command names.
     fn plain_names(&self, at_start: bool) -> Vec<String> {
         let mut items: Vec<String> = self.vars.borrow().keys().cloned().collect();
+        items.extend(builtins::root_names().map(str::to_string));
         if at_start {
             items.extend(self.command_names());
         }
@@ -427,7 +428,13 @@ impl Completer {
 
     fn resolve(&self, e: &Expr, fetch: bool) -> Option<Value> {
         match &e.kind {
-            ExprKind::Name(n) => self.vars.borrow().get(n).cloned(),
+            ExprKind::Name(n) => self
+                .vars
+                .borrow()
+                .get(n)
+                .cloned()
+                .or_else(|| builtins::root(n))
+                .or_else(|| builtins::resolve_dotted(n)),
             ExprKind::Str(s) => Some(Value::Str(s.clone())),
             ExprKind::Attr { obj, name, .. } => {
                 let recv = self.resolve(obj, fetch)?;
@@ -461,13 +468,15 @@ impl Completer {
                 };
                 match recv {
                     Value::Dict(d) => d
+                        .borrow()
+                        .entries()
                         .iter()
                         .find(|(key, _)| key.as_text().as_deref() == Some(k))
                         .map(|(_, v)| v.clone()),
                     _ => None,
                 }
             }
-            ExprKind::Call { func, args, kwargs } => {
+            ExprKind::Call { func, args } => {
                 // Only builtins that merely build a value run while completing.
                 let Value::Builtin(b) = self.resolve(func, fetch)? else {
                     return None;
@@ -477,11 +486,13 @@ impl Completer {
                 };
                 let mut a = Args::default();
                 for x in args {
-                    a.pos.push(self.resolve(x, fetch)?);
-                }
-                for (k, _, x) in kwargs {
-                    if k != "_autoload" {
-                        a.kw.push((k.clone(), self.resolve(x, fetch)?));
+                    match x {
+                        Arg::Pos(x) => a.pos.push(self.resolve(x, fetch)?),
+                        Arg::Kw(k, _, x) if k != "_autoload" => {
+                            a.kw.push((k.clone(), self.resolve(x, fetch)?))
+                        }
+                        Arg::Kw(..) => {}
+                        Arg::Star(_) | Arg::StarStar(_) => return None,
                     }
                 }
                 f(&a.bind(b).ok()?).ok()

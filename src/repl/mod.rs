@@ -1,15 +1,22 @@
 //! The interactive loop, the batch runner and error reporting: where people meet the shell.
 //!
-//! Interactive: rustyline with our helper (completion, hints, highlighting, multi-line
-//! validation), history in the XDG state dir (mode 0600), Ctrl-C clears the line (or, while a
-//! command runs, cancels it), Ctrl-D exits. Batch: see [`batch`].
+//! Interactive: rustyline with our helper (completion, hints, highlighting), history in the
+//! XDG state dir (mode 0600), Ctrl-C clears the line (or, while a command runs, cancels it),
+//! Ctrl-D exits. A statement that is not complete (an open bracket or string, a block after
+//! `if …:`) asks for continuation lines with a `...:` prompt, auto-indented, until it is; a
+//! block ends at an empty line, as in IPython. Pasted IPython transcripts lose their prompts
+//! ([`crate::lang::transcript`]). SIGTERM, SIGHUP and SIGQUIT restore the terminal (and save
+//! the history on SIGTERM/SIGHUP, as bash does) before the shell exits ([`terminate`]).
+//! Batch: see [`batch`].
 
 pub mod batch;
 pub mod completion;
 pub mod helper;
 pub mod history;
 pub mod report;
+mod terminate;
 
+use std::cell::RefCell;
 use std::rc::Rc;
 
 use rustyline::error::ReadlineError;
@@ -18,11 +25,58 @@ use rustyline::{Config, Editor};
 use crate::bus::session::Session;
 use crate::commands::Registry;
 use crate::lang::command::Commands;
-use crate::lang::interp::Interp;
+use crate::lang::interp::{Interp, Vars};
+use crate::lang::lexer::{TokenKind, lex_open};
+use crate::lang::parser::indent_width;
+use crate::lang::transcript;
 
-/// Which words start a command line, for the lexer in the helper and the batch runner.
-pub fn is_command(word: &str) -> bool {
-    Registry.is_command(word)
+/// Which words start a command line, for the lexer: a command, unless a variable of that
+/// name exists (the variable wins, as with IPython's automagic).
+pub fn is_command_with(vars: &Vars, word: &str) -> bool {
+    Registry.is_command(word) && !vars.borrow().contains_key(word)
+}
+
+/// The continuation prompt, as wide as the main one.
+const CONTINUATION: &str = "    ...: ";
+
+/// Does `src` (the lines typed so far) need more lines before it runs? An open bracket,
+/// string or trailing backslash does; so does a block opened by a header ending a line
+/// (`for x in y:`), until an empty line.
+pub fn needs_more(src: &str, is_command: &dyn Fn(&str) -> bool) -> bool {
+    let (toks, open) = lex_open(src, is_command);
+    if open.any() {
+        return true;
+    }
+    let opens_block = toks.iter().enumerate().any(|(i, t)| {
+        t.kind == TokenKind::HeaderColon
+            && toks
+                .get(i + 1)
+                .is_none_or(|n| matches!(n.kind, TokenKind::Op("\n") | TokenKind::Comment(_)))
+    });
+    let last_line = src.rsplit('\n').next().unwrap_or("");
+    opens_block && !(src.contains('\n') && last_line.trim().is_empty())
+}
+
+/// The indentation to offer on the line after `src`.
+fn auto_indent(src: &str, is_command: &dyn Fn(&str) -> bool) -> String {
+    let Some(last) = src.lines().rev().find(|l| !l.trim().is_empty()) else {
+        return String::new();
+    };
+    let w = indent_width(last);
+    let (toks, open) = lex_open(last, is_command);
+    let word = last.split_whitespace().next().unwrap_or("");
+    let w = if toks
+        .last()
+        .is_some_and(|t| t.kind == TokenKind::HeaderColon)
+        || open.depth > 0
+    {
+        w + 4
+    } else if matches!(word, "return" | "pass" | "break" | "continue" | "raise") {
+        w.saturating_sub(4)
+    } else {
+        w
+    };
+    " ".repeat(w)
 }
 
 /// The interactive REPL; returns the exit status.
@@ -46,14 +100,17 @@ pub fn run_interactive(session: Rc<Session>, it: &mut Interp) -> i32 {
                 return batch::FAILED;
             }
         };
+    let context = Rc::new(RefCell::new(String::new()));
     ed.set_helper(Some(helper::ShellHelper {
         completer: completion::Completer::new(session.clone(), it.vars.clone()),
         color: it.term.color,
+        context: context.clone(),
     }));
     let hist = history::path();
     if let Some(h) = &hist {
         let _ = ed.load_history(h);
     }
+    let lines = terminate::install(hist.clone());
     println!(
         "rustemd-shell {} on {} — type help, TAB completes, Ctrl-D exits",
         env!("CARGO_PKG_VERSION"),
@@ -64,19 +121,47 @@ pub fn run_interactive(session: Rc<Session>, it: &mut Interp) -> i32 {
     } else {
         "rustemd> ".to_string()
     };
+    let cont = if it.term.color {
+        nu_ansi_term::Color::Green.paint(CONTINUATION).to_string()
+    } else {
+        CONTINUATION.to_string()
+    };
     let mut failed = false;
+    let mut pending = String::new();
     let code = loop {
-        match ed.readline(&prompt) {
-            Ok(line) => {
-                if line.trim().is_empty() {
+        let vars = it.vars.clone();
+        let is_cmd = move |w: &str| is_command_with(&vars, w);
+        let (p, indent) = if pending.is_empty() {
+            (prompt.as_str(), String::new())
+        } else {
+            (cont.as_str(), auto_indent(&pending, &is_cmd))
+        };
+        *context.borrow_mut() = pending.clone();
+        let read = ed.readline_with_initial(p, (&indent, ""));
+        match read {
+            Ok(text) => {
+                let text = transcript::strip(&text).into_owned();
+                if pending.is_empty() && text.trim().is_empty() {
                     continue;
                 }
-                let _ = ed.add_history_entry(line.as_str());
-                if let Some(code) = batch::run_chunk(it, &line, &mut failed, true) {
+                if !pending.is_empty() {
+                    pending.push('\n');
+                }
+                pending.push_str(text.trim_end_matches('\n'));
+                if needs_more(&pending, &is_cmd) {
+                    continue;
+                }
+                let src = std::mem::take(&mut pending);
+                let entry = src.trim_end();
+                let _ = ed.add_history_entry(entry);
+                terminate::remember(&lines, entry);
+                if let Some(code) = batch::run_chunk(it, &src, &mut failed, true) {
                     break code;
                 }
             }
-            Err(ReadlineError::Interrupted) => continue,
+            // Ctrl-C drops the line, and a block being typed.
+            Err(ReadlineError::Interrupted) => pending.clear(),
+            Err(ReadlineError::Eof) if !pending.is_empty() => pending.clear(),
             Err(ReadlineError::Eof) => break batch::OK,
             Err(e) => {
                 eprintln!("error: reading input failed: {e}");
@@ -88,4 +173,52 @@ pub fn run_interactive(session: Rc<Session>, it: &mut Interp) -> i32 {
         history::save(&mut ed, h);
     }
     code
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn no_cmd(w: &str) -> bool {
+        w == "list"
+    }
+
+    #[test]
+    fn blocks_continue_until_an_empty_line() {
+        let rows: &[(&str, bool)] = &[
+            ("x = 1", false),
+            ("f(1,", true),
+            ("f(1,\n2)", false),
+            ("if x:", true),
+            ("if x:\n    y", true),
+            ("if x:\n    y\n", false),
+            ("if x:\n    y\n    ", false),
+            ("while True: f()", false),
+            ("def f(): return 1", false),
+            ("with a as b:\n    print(b)", true),
+            ("s = '''a", true),
+            ("x = 1 + \\", true),
+            ("list a b", false),
+            ("if x:  # comment", true),
+            ("d = {1: 2}", false),
+        ];
+        for (src, want) in rows {
+            assert_eq!(needs_more(src, &no_cmd), *want, "{src:?}");
+        }
+    }
+
+    #[test]
+    fn continuation_lines_are_auto_indented() {
+        let rows: &[(&str, &str)] = &[
+            ("if x:", "    "),
+            ("if x:\n    y", "    "),
+            ("if x:\n    for y in z:", "        "),
+            ("def f():\n    return 1", ""),
+            ("f(1,", "    "),
+            ("x = [", "    "),
+        ];
+        for (src, want) in rows {
+            assert_eq!(auto_indent(src, &no_cmd), *want, "{src:?}");
+        }
+    }
 }

@@ -49,14 +49,15 @@ pub fn sanitize(message: &str) -> String {
     out
 }
 
-/// Print `e` (about `src`) to stderr: the caret form on a terminal, one line otherwise.
-pub fn report(src: &str, e: &Error, term: &Term, target: &BusTarget) {
+/// Print `e` (about `src`, which starts at line `first_line` of its file) to stderr: the
+/// caret form on a terminal, one line otherwise.
+pub fn report_at(src: &str, first_line: usize, e: &Error, term: &Term, target: &BusTarget) {
     let mut e = e.clone();
     e.message = sanitize(&e.message);
     if let Some(h) = hint(&e, target) {
         e.message = format!("{} ({h})", e.message);
     }
-    let text = e.render(src, stderr_is_tty());
+    let text = e.render_at(src, stderr_is_tty(), first_line);
     let label = if term.color_err {
         nu_ansi_term::Color::Red.bold().paint("error:").to_string()
     } else {

@@ -7,6 +7,7 @@
 
 pub mod pager;
 pub mod pty;
+pub mod signals;
 
 use std::io::IsTerminal;
 

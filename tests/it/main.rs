@@ -4,6 +4,7 @@
 mod busctl_echo;
 mod cli;
 mod dbus_service;
+mod language;
 mod pty;
 mod run_pty;
 mod sandbox;

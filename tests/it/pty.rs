@@ -626,3 +626,181 @@ fn screen_rows_reach_into_the_scrollback() {
     // Reading moved the view back: the live screen is in view again.
     assert_eq!(screen.scrollback(), 0);
 }
+
+/// Issue 8: a block typed line by line gets `...:` continuation lines, auto-indented, and runs
+/// at the empty line; completion works on an indented line and on a name a `def` made.
+#[test]
+fn pty_block_typed_line_by_line_runs_after_an_empty_line() {
+    let mut p = Pty::shell();
+    p.line("def double_it(n):");
+    p.wait_until("a continuation prompt indented by 4", WAIT, |v| {
+        v.before_cursor == "    ...:     "
+    });
+    p.line("return n * 2");
+    p.wait_until(
+        "the next continuation line, dedented after return",
+        WAIT,
+        |v| v.before_cursor == "    ...: ",
+    );
+    p.line("");
+    p.expect_prompt();
+    p.line("for i in range(3):");
+    p.wait_until("a continuation prompt", WAIT, |v| {
+        v.before_cursor == "    ...:     "
+    });
+    // TAB completes the name the def introduced, inside the block.
+    p.send("print(double_");
+    p.send(TAB);
+    p.wait_until("double_it completed", WAIT, |v| {
+        v.before_cursor == "    ...:     print(double_it"
+    });
+    p.line("(i))");
+    p.line("");
+    p.wait_until("0, 2 and 4", WAIT, |v| {
+        let rows: Vec<&str> = v.finished_rows().iter().map(|r| r.trim()).collect();
+        rows.windows(3).any(|w| w == ["0", "2", "4"])
+    });
+    p.assert_alive();
+    p.exit_with_ctrl_d();
+}
+
+/// Issue 8: a pasted IPython transcript (bracketed paste) runs: prompts stripped, output lines
+/// ignored.
+#[test]
+fn pty_pasted_ipython_transcript_runs() {
+    let mut p = Pty::shell();
+    let transcript =
+        "In [1]: def f(x):\r   ...:     return x + 1\r   ...:\r\rIn [2]: f(41)\rOut[2]: 42\r";
+    p.send(&format!("\x1b[200~{transcript}\x1b[201~"));
+    p.send("\r");
+    // The paste ends inside no block: one Enter runs it; an empty line would too.
+    p.send("\r");
+    p.expect_line("42");
+    p.assert_alive();
+    p.exit_with_ctrl_d();
+}
+
+/// Issue 12, item 6: Ctrl-C during CPU-bound work, before any bus call (it killed the shell)
+/// and after one (it was swallowed for good), raises KeyboardInterrupt and returns to the
+/// prompt; the session survives with its variables.
+#[test]
+fn pty_ctrl_c_stops_while_true_before_and_after_a_bus_call() {
+    let mut p = Pty::shell();
+    p.line("kept = 'still here'");
+    p.expect_prompt();
+    for (setup, body) in [
+        ("", "n = 1"),
+        (OBJECT_X, "n = 1"),
+        ("", "n = x.Test1.Const"),
+    ] {
+        if !setup.is_empty() {
+            p.line(setup);
+            p.line("x.Test1.Const");
+            p.expect_line("'constant'");
+            p.expect_prompt();
+        }
+        p.line(&format!("while True: {body}"));
+        std::thread::sleep(Duration::from_millis(300));
+        p.send(CTRL_C);
+        p.wait_until("KeyboardInterrupt and the prompt", WAIT, |v| {
+            v.text().contains("KeyboardInterrupt") && v.is_fresh_prompt()
+        });
+        p.line("kept");
+        p.expect_line("'still here'");
+    }
+    p.assert_alive();
+    p.exit_with_ctrl_d();
+}
+
+/// Issue 12, item 7: SIGTERM, SIGHUP or SIGQUIT at the prompt restore the terminal (and
+/// SIGTERM/SIGHUP save the history, as bash does).
+#[test]
+fn pty_termination_signals_at_the_prompt_restore_the_terminal() {
+    for (sig, saves) in [("TERM", true), ("HUP", true), ("QUIT", false)] {
+        let home = tempfile::Builder::new()
+            .prefix("rustemd-pty-")
+            .tempdir()
+            .expect("tempdir");
+        tools::require("stty", "coreutils");
+        let mut cmd = Command::new(tools::require("bash", "bash"));
+        cmd.args(["--norc", "--noprofile", "--noediting"])
+            .env("PS1", "BASH$ ")
+            .env("PATH", std::env::var_os("PATH").unwrap_or_default());
+        let mut p = Pty::spawn_cmd(cmd, home);
+        p.expect_text("BASH$ ");
+        p.line("stty sane; echo READY");
+        p.wait_until("READY", WAIT, |v| {
+            v.finished_rows().iter().any(|l| l.ends_with("READY"))
+        });
+        p.expect_text("BASH$ ");
+        p.line(&format!(
+            "'{BIN}' --address '{}'; echo SHELL-EXIT=$?",
+            PrivateBus::shared().address()
+        ));
+        p.expect_prompt();
+        p.line("typed_before_the_signal = 1");
+        p.expect_prompt();
+        p.line("import os; print('PID', os.getpid())");
+        let pid: i32 = p
+            .expect_text("PID ")
+            .text()
+            .lines()
+            .find_map(|l| l.strip_prefix("PID "))
+            .and_then(|n| n.trim().parse().ok())
+            .expect("the shell's pid");
+        p.expect_prompt();
+        let status = Command::new("kill")
+            .args([&format!("-{sig}"), &pid.to_string()])
+            .status()
+            .expect("kill");
+        assert!(status.success());
+        p.expect_text("SHELL-EXIT=");
+        p.expect_text("BASH$ ");
+        p.line("stty -a; echo STTY-DONE");
+        let out = p.expect_line("STTY-DONE").text();
+        let toks = stty_tokens(&out);
+        for flag in ["icanon", "echo", "isig"] {
+            assert!(
+                toks.iter().any(|t| t == flag),
+                "SIG{sig}: terminal left with {flag} off:\n{out}"
+            );
+        }
+        let hist = p.home.path().join("state/rustemd-shell/history");
+        let text = std::fs::read_to_string(&hist).unwrap_or_default();
+        assert_eq!(
+            text.contains("typed_before_the_signal"),
+            saves,
+            "SIG{sig}: history saved? {text:?}"
+        );
+        p.line("exit");
+    }
+}
+
+/// Issue 12, item 8: typing (and pasting) 16,000 characters with colour on stays interactive:
+/// long lines are not re-highlighted on every key (it took 39 s).
+#[test]
+fn pty_typing_16000_characters_with_colour_on_stays_interactive() {
+    let home = tempfile::Builder::new()
+        .prefix("rustemd-pty-")
+        .tempdir()
+        .expect("tempdir");
+    let mut cmd = Command::new(BIN);
+    cmd.arg("--color=always")
+        .arg("--address")
+        .arg(PrivateBus::shared().address());
+    let mut p = Pty::spawn_cmd(cmd, home);
+    p.expect_text(PROMPT);
+    let body = "a".repeat(16_000);
+    p.send("x = '");
+    for chunk in body.as_bytes().chunks(500) {
+        p.send(std::str::from_utf8(chunk).expect("ascii"));
+        p.pump();
+    }
+    p.send("'\r");
+    p.expect_prompt();
+    p.send(&format!("\x1b[200~y = '{body}'\x1b[201~\r"));
+    p.expect_prompt();
+    p.line("len(x) + len(y)");
+    p.expect_line("32000");
+    p.exit_with_ctrl_d();
+}

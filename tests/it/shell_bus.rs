@@ -485,19 +485,27 @@ fn c_flag_file_and_one_shot_verbs_set_the_exit_status() {
 }
 
 #[test]
-fn imports_bind_what_we_know_and_ignore_the_rest() {
+fn imports_bind_what_we_provide_and_refuse_the_rest() {
     Shell::new()
         .input(
             "from pystemd.systemd1 import Unit, Manager as M\nUnit\nM\n\
              import pystemd.dbuslib as d\nd.path_encode('/a', 'b.c')\n\
-             from os import getpid\ntype(getpid())\nimport signal, sys\nimport pystemd.run\n",
+             from os import getpid\ntype(getpid())\nimport sys, time\ntype(time.time())\n",
         )
         .run()
         .success()
         .stdout_is(
             "<builtin pystemd.systemd1.Unit>\n<builtin pystemd.systemd1.Manager>\n\
-             ObjectPath('/a/b_2ec')\n'int'\n",
+             ObjectPath('/a/b_2ec')\n'int'\n'float'\n",
         );
+    // Nothing is bound silently: a module we do not provide is an error that says so.
+    Shell::new()
+        .input("import nosuchmodule\nfrom os import nosuchname\nprint('goes on')\n")
+        .run()
+        .failure()
+        .stdout_is("goes on\n")
+        .stderr_has("module nosuchmodule is not available in rustemd-shell")
+        .stderr_has("cannot import name 'nosuchname' from os");
 }
 
 #[test]

@@ -485,3 +485,72 @@ fn scripts_workshop_gives_a_shell_on_real_systemd() {
         "{stdout}"
     );
 }
+
+/// Issue 8: the workshop's command lines through host pipes, as written: `| grep` and the
+/// three-line `| awk | xargs busctl introspect`.
+#[test]
+fn workshop_pipelines_run_as_written() {
+    let _l = lock();
+    let r = run(&format!("busctl tree {SD} | grep myfirstservice\n"));
+    r.success();
+    let lines: Vec<&str> = r.stdout.lines().collect();
+    assert!(
+        !lines.is_empty() && lines.iter().all(|l| l.contains("myfirstservice")),
+        "{}",
+        r.stdout
+    );
+    assert!(
+        lines
+            .iter()
+            .any(|l| l.trim_start_matches([' ', '│', '├', '└', '─'])
+                == "/org/freedesktop/systemd1/unit/myfirstservice_2eservice"),
+        "{}",
+        r.stdout
+    );
+    let r = run(&format!(
+        "busctl call  {SD} {MYFIRST}  org.freedesktop.systemd1.Unit Restart s \"replace\" | \\\n  \
+         awk '{{print $2}}' | \\\n  xargs busctl introspect  {SD}\nprint('shell goes on')\n"
+    ));
+    // The job is quick: busctl shows it, or says it is gone; either way awk found its path
+    // and xargs ran busctl on it.
+    assert!(
+        r.stdout.contains("org.freedesktop.systemd1.Job")
+            || r.stderr
+                .contains("Failed to introspect object /org/freedesktop/systemd1/job/"),
+        "stdout:\n{}\nstderr:\n{}",
+        r.stdout,
+        r.stderr
+    );
+    r.success().stdout_has("shell goes on\n");
+}
+
+/// Issue 8: the two-line `with` (typed, and pasted from IPython), D-Bus errors caught by
+/// name, and `env`, on real systemd.
+#[test]
+fn workshop_blocks_and_errors_run_as_written() {
+    let _l = lock();
+    let sb = Sandbox::shared();
+    let main_pid = sb.exec_ok(&[
+        "systemctl",
+        "show",
+        "-p",
+        "MainPID",
+        "--value",
+        "myfirstservice.service",
+    ]);
+    let main_pid = main_pid.trim();
+    let r = run(&format!(
+        "service_path = pystemd.dbuslib.path_encode(b\"/org/freedesktop/systemd1/unit\", b\"myfirstservice.service\")\n\
+         with pystemd.base.SDObject(\"org.freedesktop.systemd1\", service_path, _autoload=True) as sdobject:\n    \
+         print(sdobject.Service.MainPID)\n\n\
+         In [11]: with pystemd.base.SDObject(\"org.freedesktop.systemd1\", service_path, _autoload=True) as sdobject:\n    \
+         ...:     print(sdobject.Service.MainPID)\n    ...:\n{main_pid}\n\n\
+         try:\n    manager().Manager.GetUnit(\"nosuch.service\")\nexcept NoSuchUnit as e:\n    print(e.name)\n    print(e.message)\n\
+         env\n"
+    ));
+    r.success()
+        .stdout_has(&format!(
+            "{main_pid}\n{main_pid}\norg.freedesktop.systemd1.NoSuchUnit\nUnit nosuch.service not loaded.\n"
+        ))
+        .stdout_has("'PATH': ");
+}

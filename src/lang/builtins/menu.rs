@@ -236,7 +236,7 @@ fn run_demo(it: &mut Interp, idx: usize) -> R<Value> {
     }
     writeln!(it.out, ">>> {}\n", highlight(d.call, color))?;
     it.out.flush()?;
-    it.run_source(d.call)?;
+    it.run_named(d.call, d.name, 1)?;
     Ok(Value::None)
 }
 

@@ -6,15 +6,21 @@
 //! `pystemd.systemd1.Unit` and `unit` share one function, so pasted pystemd code and short
 //! shell spellings behave the same.
 //!
-//! The tables are split by family ([`core`]: Python's builtins and D-Bus types; [`pystemd`]:
-//! objects and the pystemd namespaces); [`all`] is every builtin.
+//! The tables are split by family ([`core`]: Python's builtins and D-Bus types; [`methods`]:
+//! methods of values; [`pystemd`]: objects and the pystemd namespaces; [`time`], [`os`],
+//! [`sys`]: those modules; [`script`]: running scripts); [`all`] is every builtin. A module is
+//! made of the builtins whose names start with its name (`time.sleep` makes `time`), so a new
+//! module (`signal`, `subprocess`, `pystemd.daemon`) is a new family file registered in
+//! [`TABLES`]: `import` finds it, completion lists it. A module's values (`os.environ`,
+//! `sys.argv`, `signal.SIGABRT`) are [`Func::Attr`] entries, computed when read.
 //!
 //! Parameter syntax: `name` (required), `name=DEFAULT` (optional; DEFAULT is only shown),
 //! `*name` (the remaining positional arguments; parameters after it are keyword-only).
 
 pub use methods::{call_value_method, value_method, value_method_names};
+pub use os::environ;
 
-use crate::lang::error::Error;
+use crate::lang::error::{Error, Kind, PyExc};
 use crate::lang::interp::{Interp, did_you_mean};
 use crate::lang::value::Value;
 
@@ -28,11 +34,13 @@ pub struct Args {
 /// Arguments bound to a builtin's parameters.
 #[derive(Debug)]
 pub struct Bound {
-    f: &'static Builtin,
+    pub f: &'static Builtin,
     /// One slot per named parameter, in declaration order (`*rest` excluded).
     slots: Vec<Option<Value>>,
     /// What `*rest` collected.
     pub rest: Vec<Value>,
+    /// What `**kwargs` collected.
+    pub kwargs: Vec<(String, Value)>,
 }
 
 type R<T> = Result<T, Error>;
@@ -52,7 +60,7 @@ impl Args {
             } else if f.has_rest() {
                 rest.push(v);
             } else {
-                return Err(Error::new(format!(
+                return Err(Error::type_error(format!(
                     "{}() takes at most {positional} positional argument{}, got more (usage: {})",
                     f.name,
                     if positional == 1 { "" } else { "s" },
@@ -60,9 +68,14 @@ impl Args {
                 )));
             }
         }
+        let mut kwargs = Vec::new();
         for (k, v) in self.kw {
             let Some(i) = names.iter().position(|n| *n == k) else {
-                return Err(Error::new(format!(
+                if f.has_kwargs() {
+                    kwargs.push((k, v));
+                    continue;
+                }
+                return Err(Error::type_error(format!(
                     "{}() got an unexpected keyword argument '{k}'{} (usage: {})",
                     f.name,
                     did_you_mean(&k, names.iter().copied()),
@@ -70,7 +83,7 @@ impl Args {
                 )));
             };
             if slots[i].is_some() {
-                return Err(Error::new(format!(
+                return Err(Error::type_error(format!(
                     "{}() got multiple values for argument '{k}'",
                     f.name
                 )));
@@ -79,7 +92,7 @@ impl Args {
         }
         for (i, p) in f.named_params_raw().enumerate() {
             if slots[i].is_none() && !p.contains('=') {
-                return Err(Error::new(format!(
+                return Err(Error::type_error(format!(
                     "{}() is missing argument '{}' (usage: {})",
                     f.name,
                     names[i],
@@ -87,7 +100,12 @@ impl Args {
                 )));
             }
         }
-        Ok(Bound { f, slots, rest })
+        Ok(Bound {
+            f,
+            slots,
+            rest,
+            kwargs,
+        })
     }
 }
 
@@ -107,14 +125,14 @@ impl Bound {
     pub fn text(&self, i: usize) -> R<String> {
         let name = self.f.named_params().nth(i).unwrap_or("argument");
         let v = self.get(i).ok_or_else(|| {
-            Error::new(format!(
+            Error::type_error(format!(
                 "{}() is missing argument '{name}' (usage: {})",
                 self.f.name,
                 self.f.usage()
             ))
         })?;
         v.as_text().ok_or_else(|| {
-            Error::new(format!(
+            Error::type_error(format!(
                 "{}(): '{name}' must be a string, got {}",
                 self.f.name,
                 v.type_name()
@@ -128,7 +146,7 @@ impl Bound {
     }
 
     /// The one required argument of a single-argument builtin.
-    fn one(&self) -> &Value {
+    pub fn one(&self) -> &Value {
         // `bind` checked it is there.
         self.get(0).unwrap_or(&Value::None)
     }
@@ -141,6 +159,9 @@ pub enum Func {
     Pure(fn(&Bound) -> R<Value>),
     /// Needs the interpreter: the bus, output, variables.
     Eval(fn(&mut Interp, Bound) -> R<Value>),
+    /// A module's value rather than a function (`os.environ`, `sys.argv`), computed when
+    /// read.
+    Attr(fn(&mut Interp) -> R<Value>),
 }
 
 pub struct Builtin {
@@ -171,7 +192,13 @@ impl Builtin {
     }
 
     fn has_rest(&self) -> bool {
-        self.params.iter().any(|p| p.starts_with('*'))
+        self.params
+            .iter()
+            .any(|p| p.starts_with('*') && !p.starts_with("**"))
+    }
+
+    fn has_kwargs(&self) -> bool {
+        self.params.iter().any(|p| p.starts_with("**"))
     }
 
     /// How many parameters positional arguments fill (those before `*rest`).
@@ -182,18 +209,70 @@ impl Builtin {
             .unwrap_or(self.params.len())
     }
 
-    /// `unit(name, bus=None, _autoload=False)`.
+    /// `unit(name, bus=None, _autoload=False)`; a module value is just its name.
     pub fn usage(&self) -> String {
-        format!("{}({})", self.name, self.params.join(", "))
+        match self.func {
+            Func::Attr(_) => self.name.to_string(),
+            _ => format!("{}({})", self.name, self.params.join(", ")),
+        }
     }
 }
 
-/// Namespaces bound at start (`import` binds them again, or what they hold).
-pub const ROOT_MODULES: &[&str] = &["pystemd", "os", "sys"];
+/// Modules bound at start, as the workshop's pystemd-shell has them imported.
+pub const PRELOADED: &[&str] = &["pystemd", "os", "sys"];
+
+/// The exception a call of class `c` makes (`ValueError("bad")`).
+pub fn make_exception(c: PyExc, args: Vec<Value>) -> Error {
+    let message = match args.as_slice() {
+        [] => String::new(),
+        [one] => one.to_display(),
+        many => Value::tuple(many.to_vec()).repr(),
+    };
+    let kind = match c {
+        PyExc::SystemExit => Kind::Exit(match args.first() {
+            None | Some(Value::None) => 0,
+            Some(Value::Int(i, _)) => i32::try_from(*i).unwrap_or(1),
+            Some(_) => 1,
+        }),
+        PyExc::KeyboardInterrupt => Kind::Interrupted,
+        c => Kind::Py(c),
+    };
+    Error {
+        kind,
+        args,
+        ..Error::new(message)
+    }
+}
+
+/// A builtin name: a function, or an exception class.
+pub fn root(name: &str) -> Option<Value> {
+    if let Some(b) = all().find(|b| b.name == name) {
+        return Some(Value::Builtin(b));
+    }
+    PyExc::from_name(name).map(Value::ExcClass)
+}
+
+/// Every builtin name (for completion and "did you mean").
+pub fn root_names() -> impl Iterator<Item = &'static str> {
+    all()
+        .map(|b| b.name)
+        .filter(|n| !n.contains('.'))
+        .chain(PyExc::ALL.iter().map(|c| c.name()))
+}
 
 macro_rules! pure {
     ($name:expr, [$($p:expr),*], $help:expr, $f:expr) => {
         Builtin { name: $name, params: &[$($p),*], help: $help, func: Func::Pure($f) }
+    };
+}
+macro_rules! attr {
+    ($name:expr, $help:expr, $f:expr) => {
+        Builtin {
+            name: $name,
+            params: &[],
+            help: $help,
+            func: Func::Attr($f),
+        }
     };
 }
 macro_rules! eval {
@@ -205,11 +284,15 @@ macro_rules! eval {
 mod core;
 mod menu;
 mod methods;
+mod os;
 mod pystemd;
 mod run;
+mod script;
+mod sys;
+mod time;
 
 pub use menu::autocall;
-pub use run::{confirm_self_stop, property_unit, std_stream, unit_name_of, unit_property_list};
+pub use run::{confirm_self_stop, property_unit, unit_name_of, unit_property_list};
 
 /// The tables of builtins, by family.
 static TABLES: &[&[Builtin]] = &[
@@ -217,6 +300,10 @@ static TABLES: &[&[Builtin]] = &[
     pystemd::BUILTINS,
     run::BUILTINS,
     menu::BUILTINS,
+    time::BUILTINS,
+    os::BUILTINS,
+    sys::BUILTINS,
+    script::BUILTINS,
 ];
 
 /// Every builtin.
@@ -245,7 +332,13 @@ pub fn module_attr(m: &str, name: &str) -> Option<Value> {
 pub fn resolve_dotted(name: &str) -> Option<Value> {
     let mut parts = name.split('.');
     let root = parts.next()?;
-    let mut v = Value::Module(ROOT_MODULES.iter().copied().find(|m| *m == root)?);
+    let prefix = format!("{root}.");
+    let module = all().find_map(|b| {
+        b.name
+            .strip_prefix(prefix.as_str())
+            .map(|_| &b.name[..root.len()])
+    })?;
+    let mut v = Value::Module(module);
     for p in parts {
         let Value::Module(m) = v else { return None };
         v = module_attr(m, p)?;

@@ -94,17 +94,6 @@ pub static BUILTINS: &[Builtin] = &[
 
 // ----- hooks used by the evaluator -----
 
-/// `sys.stdin`, `sys.stdout`, `sys.stderr`: this shell's own descriptors.
-pub fn std_stream(name: &str) -> Option<Value> {
-    let fd = match name {
-        "stdin" => 0,
-        "stdout" => 1,
-        "stderr" => 2,
-        _ => return None,
-    };
-    Some(Value::Int(fd, IntKind::Fd))
-}
-
 /// If `iface.member` takes a unit property list (`a(sv)`), the unit whose properties type it:
 /// StartTransientUnit's and SetUnitProperties' first argument, or the unit of
 /// `unit.SetProperties`.
@@ -346,6 +335,7 @@ pub fn unit_name_of(v: &Value) -> R<String> {
 fn fd_arg(a: &Bound, name: &str) -> R<Option<RawFd>> {
     match a.named(name) {
         None | Some(Value::None) => Ok(None),
+        Some(Value::Stream(s)) => Ok(Some(s.fd())),
         Some(Value::Int(n, _)) => i32::try_from(*n)
             .ok()
             .filter(|fd| *fd >= 0)
@@ -475,7 +465,7 @@ fn b_run(it: &mut Interp, a: Bound) -> R<Value> {
     }
     let mut env: Vec<(Value, Value)> = match a.named("env") {
         None | Some(Value::None) => Vec::new(),
-        Some(Value::Dict(d)) => d.clone(),
+        Some(Value::Dict(d)) => d.borrow().entries().to_vec(),
         Some(other) => {
             return Err(Error::new(format!(
                 "run(): env must be a dict such as {{'FOO': 'bar'}}, got {}",
@@ -493,7 +483,7 @@ fn b_run(it: &mut Interp, a: Bound) -> R<Value> {
         env.push((Value::str("TERM"), Value::Str(term)));
     }
     if !env.is_empty() {
-        given.push(("Environment", Value::Dict(env)));
+        given.push(("Environment", Value::dict(env)?));
     }
     for (p, arg) in [
         ("PrivateTmp", "private_tmp"),

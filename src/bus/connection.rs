@@ -384,9 +384,18 @@ async fn connect(target: &BusTarget) -> Result<Live, String> {
         BusTarget::User => zbus::connection::Builder::session(),
         BusTarget::Address(a) => zbus::connection::Builder::address(a.as_str()),
         BusTarget::Machine(_) => zbus::connection::Builder::address(target.address()?.as_str()),
-        // systemd-stdio-bridge authenticates its standard input as ANONYMOUS.
-        BusTarget::Host(_) => zbus::connection::Builder::address(target.address()?.as_str())
-            .auth_mechanism(zbus::connection::AuthMechanism::Anonymous),
+        // ssh runs systemd-stdio-bridge, which authenticates its standard input as ANONYMOUS.
+        BusTarget::Host(h) => {
+            use zbus::address::transport::{Transport, Unixexec};
+            let args = crate::bus::remote::host_command(h)?;
+            let exec = Unixexec::new(
+                "ssh".into(),
+                None,
+                args.into_iter().map(Into::into).collect(),
+            );
+            zbus::connection::Builder::address(zbus::Address::new(Transport::Unixexec(exec)))
+                .auth_mechanism(zbus::connection::AuthMechanism::Anonymous)
+        }
     };
     let conn = builder
         .method_timeout(Duration::from_secs(25))

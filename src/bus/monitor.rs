@@ -24,6 +24,7 @@ use std::time::{Duration, Instant};
 use nix::poll::{PollFd, PollFlags, PollTimeout, poll};
 use nix::sys::socket::{ControlMessageOwned, MsgFlags, recvmsg};
 
+use crate::bus::connection::BusTarget;
 use crate::bus::data::Data;
 use crate::bus::sig::Sig;
 use crate::bus::wire::{self, Endian};
@@ -103,7 +104,11 @@ pub struct Message<'a> {
 impl Message<'_> {
     /// The body's values (`Fd` values are our own descriptor numbers, as busctl shows its own).
     pub fn body(&self, sigs: &[Sig]) -> Result<Vec<Data>, wire::WireError> {
-        let raw: Vec<i32> = self.fds.iter().map(AsRawFd::as_raw_fd).collect();
+        let raw: Vec<i32> = if self.fds.is_empty() {
+            Vec::new()
+        } else {
+            self.fds.iter().map(AsRawFd::as_raw_fd).collect()
+        };
         wire::decode(
             &self.bytes[self.header.body_start..],
             self.header.wire_endian(),
@@ -380,9 +385,13 @@ pub enum Event {
 /// A connection that has become a monitor.
 pub struct MonitorConn {
     io: Io,
+    /// Allocated and zeroed once (growing only for a message larger than it); unparsed
+    /// bytes are `buf[start..end]`.
     buf: Vec<u8>,
-    /// Unparsed bytes are `buf[start..]`.
     start: usize,
+    end: usize,
+    /// The size of the message at `start`, when it is larger than what was read.
+    need: usize,
     fds: VecDeque<OwnedFd>,
     unique_name: String,
 }
@@ -391,12 +400,18 @@ impl MonitorConn {
     /// Connect to `address`, become a monitor for `rules` (none: everything), and return once
     /// the daemon has taken our name away. Ctrl-C (`stop`) and `timeout` bound the setup.
     pub fn open(
-        address: &str,
+        target: &BusTarget,
         rules: &[String],
         stop: &Interrupt,
         timeout: Duration,
     ) -> Result<MonitorConn, MonitorError> {
         let deadline = Instant::now() + timeout;
+        if let BusTarget::Host(h) = target {
+            let args = crate::bus::remote::host_command(h).map_err(MonitorError::Connect)?;
+            return Self::exec("ssh".as_ref(), &args, rules, stop, deadline);
+        }
+        let address = target.address().map_err(MonitorError::Connect)?;
+        let address = address.as_str();
         let mut last = MonitorError::Connect(format!("no usable address in {address:?}"));
         for one in address.split(';').filter(|a| !a.is_empty()) {
             match Self::open_one(one, rules, stop, deadline) {
@@ -441,23 +456,7 @@ impl MonitorConn {
                 Io::Socket(stream)
             }
             Transport::Unixexec(x) => {
-                let mut cmd = Command::new(x.path());
-                cmd.args(x.args())
-                    .stdin(Stdio::piped())
-                    .stdout(Stdio::piped())
-                    .stderr(Stdio::inherit());
-                let mut child = cmd.spawn().map_err(|e| {
-                    MonitorError::Connect(format!("cannot run {}: {e}", x.path().display()))
-                })?;
-                let stdin = child.stdin.take();
-                let stdout = child.stdout.take().ok_or_else(|| {
-                    MonitorError::Connect("the bridge process has no output".into())
-                })?;
-                Io::Exec {
-                    child,
-                    stdin,
-                    stdout,
-                }
+                return Self::exec(x.path().as_os_str(), x.args(), rules, stop, deadline);
             }
             _ => {
                 return Err(MonitorError::Connect(format!(
@@ -465,10 +464,51 @@ impl MonitorConn {
                 )));
             }
         };
+        Self::setup(io, rules, stop, deadline)
+    }
+
+    /// Speak D-Bus over a program's standard input and output (`unixexec:`, ssh).
+    fn exec(
+        program: &std::ffi::OsStr,
+        args: &[impl AsRef<std::ffi::OsStr>],
+        rules: &[String],
+        stop: &Interrupt,
+        deadline: Instant,
+    ) -> Result<MonitorConn, MonitorError> {
+        let mut child = Command::new(program)
+            .args(args)
+            .stdin(Stdio::piped())
+            .stdout(Stdio::piped())
+            .stderr(Stdio::inherit())
+            .spawn()
+            .map_err(|e| {
+                MonitorError::Connect(format!("cannot run {}: {e}", program.to_string_lossy()))
+            })?;
+        let stdin = child.stdin.take();
+        let stdout = child
+            .stdout
+            .take()
+            .ok_or_else(|| MonitorError::Connect("the bridge process has no output".into()))?;
+        let io = Io::Exec {
+            child,
+            stdin,
+            stdout,
+        };
+        Self::setup(io, rules, stop, deadline)
+    }
+
+    fn setup(
+        io: Io,
+        rules: &[String],
+        stop: &Interrupt,
+        deadline: Instant,
+    ) -> Result<MonitorConn, MonitorError> {
         let mut conn = MonitorConn {
             io,
-            buf: Vec::with_capacity(READ_CHUNK),
+            buf: vec![0; READ_CHUNK],
             start: 0,
+            end: 0,
+            need: 0,
             fds: VecDeque::new(),
             unique_name: String::new(),
         };
@@ -513,13 +553,16 @@ impl MonitorConn {
     /// One `\r\n`-terminated line of the authentication exchange.
     fn line(&mut self, stop: &Interrupt, deadline: Instant) -> Result<String, MonitorError> {
         loop {
-            if let Some(i) = self.buf[self.start..].windows(2).position(|w| w == b"\r\n") {
+            if let Some(i) = self.buf[self.start..self.end]
+                .windows(2)
+                .position(|w| w == b"\r\n")
+            {
                 let line =
                     String::from_utf8_lossy(&self.buf[self.start..self.start + i]).into_owned();
                 self.start += i + 2;
                 return Ok(line);
             }
-            if self.buf.len() - self.start > 4096 {
+            if self.end - self.start > 4096 {
                 return Err(MonitorError::Protocol(
                     "an endless authentication line".into(),
                 ));
@@ -639,26 +682,27 @@ impl MonitorConn {
             if !ready(&fds[0]) {
                 continue;
             }
-            // Keep unparsed bytes at the front, then read into free space at the end.
-            if self.start > 0 {
-                self.buf.drain(..self.start);
-                self.start = 0;
+            // Unparsed bytes move to the front when space runs short; the buffer grows only
+            // for a message larger than it.
+            if self.start == self.end {
+                (self.start, self.end) = (0, 0);
+            } else if self.start > 0 && self.buf.len() - self.end < READ_CHUNK / 4 {
+                self.buf.copy_within(self.start..self.end, 0);
+                (self.start, self.end) = (0, self.end - self.start);
             }
-            let len = self.buf.len();
-            self.buf.resize(len + READ_CHUNK, 0);
-            let n = match self.io.read(&mut self.buf[len..], &mut self.fds) {
+            let want = (self.start + self.need).max(self.end + READ_CHUNK / 4);
+            if self.buf.len() < want {
+                self.buf.resize(want.next_multiple_of(READ_CHUNK), 0);
+            }
+            let n = match self.io.read(&mut self.buf[self.end..], &mut self.fds) {
                 Ok(n) => n,
-                Err(e) if e.kind() == std::io::ErrorKind::Interrupted => 0,
+                Err(e) if e.kind() == std::io::ErrorKind::Interrupted => continue,
                 Err(e) if e.kind() == std::io::ErrorKind::ConnectionReset => {
-                    self.buf.truncate(len);
                     return Ok(Event::Closed);
                 }
-                Err(e) => {
-                    self.buf.truncate(len);
-                    return Err(e.into());
-                }
+                Err(e) => return Err(e.into()),
             };
-            self.buf.truncate(len + n);
+            self.end += n;
             if n == 0 {
                 return if setup {
                     Err(MonitorError::Connect(
@@ -685,15 +729,16 @@ impl MonitorConn {
     /// The next complete message already read, if any. A malformed header is an error: the
     /// stream cannot be followed past it.
     pub fn next_message(&mut self) -> Result<Option<Message<'_>>, String> {
-        let avail = &self.buf[self.start..];
+        let avail = &self.buf[self.start..self.end];
         if avail.len() < 16 {
             return Ok(None);
         }
         let len = frame_len(avail)?;
         if avail.len() < len {
-            self.buf.reserve(len - avail.len());
+            self.need = len;
             return Ok(None);
         }
+        self.need = 0;
         let at = self.start;
         self.start += len;
         let bytes = &self.buf[at..at + len];

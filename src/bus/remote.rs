@@ -55,9 +55,20 @@ pub fn machine_address(machine: &str) -> Result<String, String> {
     ))
 }
 
-/// busctl's `-H [USER@]HOST[:PORT][/MACHINE]`: ssh to HOST and run systemd-stdio-bridge there
-/// (sd-bus's `bus_set_address_system_remote()`).
+/// busctl's `-H [USER@]HOST[:PORT][/MACHINE]` as an address: ssh to HOST and run
+/// systemd-stdio-bridge there (sd-bus's `bus_set_address_system_remote()`).
 pub fn host_address(host: &str) -> Result<String, String> {
+    let argv = host_command(host)?;
+    let mut a = String::from("unixexec:path=ssh");
+    for (i, arg) in argv.iter().enumerate() {
+        a.push_str(&format!(",argv{}={}", i + 1, escape(arg)));
+    }
+    Ok(a)
+}
+
+/// The arguments of `ssh` for `-H HOST` (connections run it directly: zbus does not undo
+/// the address's %-escapes).
+pub fn host_command(host: &str) -> Result<Vec<String>, String> {
     let bad = || format!("-H {host}: expected [USER@]HOST[:PORT][/MACHINE]");
     let (rest, machine) = match host.split_once('/') {
         Some((h, m)) if valid_machine_name(m) => (h, Some(m)),
@@ -88,11 +99,7 @@ pub fn host_address(host: &str) -> Result<String, String> {
     if let Some(m) = machine {
         argv.push(format!("--machine={m}"));
     }
-    let mut a = String::from("unixexec:path=ssh");
-    for (i, arg) in argv.iter().enumerate() {
-        a.push_str(&format!(",argv{}={}", i + 1, escape(arg)));
-    }
-    Ok(a)
+    Ok(argv)
 }
 
 /// The local system bus (`DBUS_SYSTEM_BUS_ADDRESS`, else the standard socket).

@@ -58,22 +58,44 @@ pub fn type_name(kind: u8) -> &'static str {
 
 /// `FORMAT_TIMESTAMP_STYLE(usec, TIMESTAMP_US_UTC)`: `Wed 2026-11-25 20:35:57.936743 UTC`.
 pub fn timestamp_us_utc(usec: u64) -> String {
+    let mut out = String::with_capacity(36);
+    push_timestamp(&mut out, usec);
+    out
+}
+
+/// [`timestamp_us_utc`] appended to `out`; the date and time of day are computed once per
+/// second (a monitor prints thousands of messages a second).
+pub fn push_timestamp(out: &mut String, usec: u64) {
+    thread_local! {
+        static LAST: std::cell::RefCell<(u64, String)> =
+            const { std::cell::RefCell::new((u64::MAX, String::new())) };
+    }
     const DAYS: [&str; 7] = ["Thu", "Fri", "Sat", "Sun", "Mon", "Tue", "Wed"];
     let secs = usec / 1_000_000;
-    let days = secs / 86_400;
-    let rem = secs % 86_400;
-    let (y, m, d) = civil_from_days(days as i64);
-    if y > 9999 {
-        return "--- XXXX-XX-XX XX:XX:XX".into();
+    LAST.with(|last| {
+        let mut last = last.borrow_mut();
+        if last.0 != secs {
+            let days = secs / 86_400;
+            let rem = secs % 86_400;
+            let (y, m, d) = civil_from_days(days as i64);
+            last.1 = if y > 9999 {
+                "--- XXXX-XX-XX XX:XX:XX".into()
+            } else {
+                format!(
+                    "{} {y:04}-{m:02}-{d:02} {:02}:{:02}:{:02}",
+                    DAYS[(days % 7) as usize],
+                    rem / 3600,
+                    rem / 60 % 60,
+                    rem % 60,
+                )
+            };
+            last.0 = secs;
+        }
+        out.push_str(&last.1);
+    });
+    if usec / 1_000_000 <= 253_402_300_799 {
+        let _ = write!(out, ".{:06} UTC", usec % 1_000_000);
     }
-    format!(
-        "{} {y:04}-{m:02}-{d:02} {:02}:{:02}:{:02}.{:06} UTC",
-        DAYS[(days % 7) as usize],
-        rem / 3600,
-        rem / 60 % 60,
-        rem % 60,
-        usec % 1_000_000
-    )
 }
 
 /// Days since 1970-01-01 to a proleptic Gregorian date (Howard Hinnant's algorithm).
@@ -136,7 +158,9 @@ pub fn message_with(
     if let Some(r) = h.reply_serial.filter(|&r| r != 0) {
         let _ = write!(out, "  ReplyCookie={r}");
     }
-    let _ = writeln!(out, "  Timestamp=\"{}\"", timestamp_us_utc(usec));
+    out.push_str("  Timestamp=\"");
+    push_timestamp(out, usec);
+    out.push_str("\"\n");
     let fields = [
         ("Sender", h.sender),
         ("Destination", h.destination),

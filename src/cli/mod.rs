@@ -268,21 +268,23 @@ fn parse_verb(
     name: &str,
     words: &[String],
 ) -> Result<(&'static commands::Command, Invocation), String> {
-    let (name, words) = if name == commands::BUSCTL {
-        match words.split_first() {
-            Some((v, rest)) => (commands::busctl_verb(v), rest),
-            None => ("list", words),
+    // `busctl [OPTIONS] VERB …`: options may come before the verb, as for busctl.
+    let (name, words): (String, Vec<String>) = if name == commands::BUSCTL {
+        match commands::split_busctl(words) {
+            Some((verb, rest)) => (commands::busctl_verb(&verb).to_string(), rest),
+            None => ("list".to_string(), words.to_vec()),
         }
     } else {
-        (name, words)
+        (name.to_string(), words.to_vec())
     };
+    let name = name.as_str();
     let cmd = commands::find(name)
         .filter(|c| commands::visible(Origin::Cli).any(|v| std::ptr::eq(v, *c)))
         .ok_or_else(|| match commands::find(name) {
             Some(_) => format!("{name} only works inside the shell"),
             None => format!("unknown verb '{name}' (see rustemd-shell --help)"),
         })?;
-    let inv = commands::spec::parse(cmd, words, Origin::Cli).map_err(|e| e.message)?;
+    let inv = commands::spec::parse(cmd, &words, Origin::Cli).map_err(|e| e.message)?;
     Ok((cmd, inv))
 }
 

@@ -406,7 +406,7 @@ pub fn run_parsed(ctx: &mut Context<'_>, cmd: &Command, inv: &Invocation) -> Res
 
 /// `busctl [OPTIONS] VERB ARGS…`: the verb and every other word (options kept, since they
 /// may come anywhere). `None` when there is no verb (`busctl` alone lists, like busctl).
-fn split_busctl(words: &[String]) -> Option<(String, Vec<String>)> {
+pub fn split_busctl(words: &[String]) -> Option<(String, Vec<String>)> {
     let all: Vec<&spec::Flag> = flags::LINE
         .iter()
         .chain(flags::SESSION)

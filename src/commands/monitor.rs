@@ -112,18 +112,14 @@ fn run(ctx: &mut Context<'_>, inv: &Invocation, output: Output) -> Result<Value,
     };
     let run_for = super::timeout(inv).map_err(Error::new)?;
     let s = ctx.session;
-    let address = s
-        .bus
-        .target()
-        .address()
-        .map_err(|e| Error::new(format!("Failed to connect to bus: {e}")))?;
     let stop = Interrupt::new(s.rt.handle())
         .map_err(|e| Error::new(format!("cannot watch for Ctrl-C: {e}")))?;
     let setup = run_for.unwrap_or(Duration::from_secs(25));
-    let mut conn = MonitorConn::open(&address, &rules, &stop, setup).map_err(|e| match e {
-        MonitorError::Interrupted => Error::interrupted(),
-        e => Error::new(e.to_string()),
-    })?;
+    let mut conn =
+        MonitorConn::open(s.bus.target(), &rules, &stop, setup).map_err(|e| match e {
+            MonitorError::Interrupted => Error::interrupted(),
+            e => Error::new(e.to_string()),
+        })?;
     eprintln!("Monitoring bus message stream.");
     let deadline = run_for.and_then(|d| Instant::now().checked_add(d));
     let mut state = State {
@@ -133,6 +129,7 @@ fn run(ctx: &mut Context<'_>, inv: &Invocation, output: Output) -> Result<Value,
         pair: inv.has("pair"),
         who: inv.has("who").then(|| Who::new(ctx, conn.unique_name())),
         sigs: HashMap::new(),
+        last_sig: (String::from("\u{0}"), std::rc::Rc::new(Vec::new())),
         calls: HashMap::new(),
         call_order: VecDeque::new(),
         gaps: (inv.args.is_empty() && matches.is_empty()).then(HashMap::new),
@@ -201,6 +198,8 @@ struct Who {
 impl Who {
     fn new(ctx: &Context<'_>, _monitor_name: &str) -> Who {
         use crate::bus::connection::BusTarget;
+        // Connect now, so the first lookup does not pay for it.
+        let _ = ctx.session.block_on(ctx.session.bus.connect());
         Who {
             bus: ctx.session.bus.clone(),
             rt: ctx.session.rt.handle().clone(),
@@ -289,8 +288,9 @@ struct State {
     ellipsize: bool,
     pair: bool,
     who: Option<Who>,
-    /// Parsed body signatures, by their text.
-    sigs: HashMap<String, Vec<Sig>>,
+    /// Parsed body signatures, by their text, and the last one used.
+    sigs: HashMap<String, std::rc::Rc<Vec<Sig>>>,
+    last_sig: (String, std::rc::Rc<Vec<Sig>>),
     /// `--pair`: unanswered calls by (caller, serial): when, and what.
     calls: HashMap<(String, u32), (u64, String)>,
     call_order: VecDeque<(String, u32)>,
@@ -311,11 +311,18 @@ impl State {
             pcap::frame(&mut self.bytes, msg.bytes, usec, snaplen);
             return;
         }
-        if !self.sigs.contains_key(h.signature) {
-            let parsed = Sig::parse_list(h.signature).unwrap_or_default();
-            self.sigs.insert(h.signature.to_string(), parsed);
+        if self.last_sig.0 != h.signature {
+            let parsed = match self.sigs.get(h.signature) {
+                Some(p) => p.clone(),
+                None => {
+                    let p = std::rc::Rc::new(Sig::parse_list(h.signature).unwrap_or_default());
+                    self.sigs.insert(h.signature.to_string(), p.clone());
+                    p
+                }
+            };
+            self.last_sig = (h.signature.to_string(), parsed);
         }
-        let values = match msg.body(&self.sigs[h.signature]) {
+        let values = match msg.body(&self.last_sig.1) {
             Ok(v) => v,
             Err(_) => {
                 self.malformed += 1;

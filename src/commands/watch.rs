@@ -279,28 +279,23 @@ async fn watch(
     if t.unit.is_some() {
         systemd::subscribe(bus).await?;
     }
-    // Subscribe first, then read: no change can slip between the two.
-    let mut props = bus
-        .subscribe(MatchRule {
+    // Subscribe first, then read: no change can slip between the two. One subscription, so
+    // unit and job signals keep the order systemd sent them in.
+    let rule = match &t.unit {
+        Some(_) => MatchRule {
+            sender: Some(systemd::SERVICE.into()),
+            path_namespace: Some(systemd::MANAGER_PATH.into()),
+            ..MatchRule::default()
+        },
+        None => MatchRule {
             sender: Some(t.service.clone()),
             path: Some(t.path.clone()),
             interface: Some(PROPERTIES.into()),
             member: Some("PropertiesChanged".into()),
             ..MatchRule::default()
-        })
-        .await?;
-    let mut jobs = match &t.unit {
-        Some(_) => Some(
-            bus.subscribe(MatchRule {
-                sender: Some(systemd::SERVICE.into()),
-                path: Some(systemd::MANAGER_PATH.into()),
-                interface: Some(systemd::MANAGER_IFACE.into()),
-                ..MatchRule::default()
-            })
-            .await?,
-        ),
-        None => None,
+        },
     };
+    let mut sub = bus.subscribe(rule).await?;
     let node = s.cache.get(bus, &t.service, &t.path).await?;
     let mut view = View {
         title: match &t.unit {
@@ -340,10 +335,19 @@ async fn watch(
     tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Skip);
     loop {
         tokio::select! {
-            sig = props.next() => {
+            sig = sub.next() => {
                 let Some(sig) = sig else {
                     return Err(CallError::Connection("the bus connection closed".into()));
                 };
+                if sig.path != t.path {
+                    if let Some(line) = job_line(bus, t, &sig).await {
+                        view.note(out, line).map_err(io)?;
+                    }
+                    continue;
+                }
+                if sig.member != "PropertiesChanged" {
+                    continue;
+                }
                 let iface = match sig.values.first() {
                     Some(Data::Str(i)) => i.clone(),
                     _ => continue,
@@ -371,14 +375,6 @@ async fn watch(
                     view.note(out, format!("{p}: {was} → {}", pretty(&p, &v))).map_err(io)?;
                 }
             }
-            sig = next_job(&mut jobs) => {
-                let Some(sig) = sig else {
-                    return Err(CallError::Connection("the bus connection closed".into()));
-                };
-                if let Some(line) = job_line(bus, t, &sig).await {
-                    view.note(out, line).map_err(io)?;
-                }
-            }
             _ = tick.tick(), if tty => {
                 for key in view.order.clone() {
                     if COUNTERS.contains(&key.1.as_str())
@@ -390,13 +386,6 @@ async fn watch(
                 view.draw(out).map_err(io)?;
             }
         }
-    }
-}
-
-async fn next_job(jobs: &mut Option<crate::bus::signals::Subscription>) -> Option<Signal> {
-    match jobs {
-        Some(j) => j.next().await,
-        None => std::future::pending().await,
     }
 }
 

@@ -24,7 +24,7 @@ use crate::bus::signals::{MatchRule, Subscribers, Subscription};
 use crate::bus::wire;
 
 /// Which bus to talk to, as chosen on the command line.
-#[derive(Clone, Debug, PartialEq, Eq)]
+#[derive(Clone, Debug, PartialEq, Eq, Hash)]
 pub enum BusTarget {
     System,
     User,

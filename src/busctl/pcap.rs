@@ -79,8 +79,8 @@ pub fn frame(out: &mut Vec<u8>, message: &[u8], usec: u64, snaplen: u32) {
     u32s(out, 0);
     u32s(out, (usec >> 32) as u32);
     u32s(out, usec as u32);
-    u32s(out, message.len() as u32);
     u32s(out, caplen as u32);
+    u32s(out, message.len() as u32);
     out.extend_from_slice(&message[..caplen]);
     out.extend(std::iter::repeat_n(0, pad));
     u32s(out, length);
@@ -161,8 +161,9 @@ mod tests {
         assert_eq!(f.len(), 28 + 4 + 4);
         assert_eq!(u32::from_ne_bytes(f[12..16].try_into().unwrap()), 1);
         assert_eq!(u32::from_ne_bytes(f[16..20].try_into().unwrap()), 2);
-        assert_eq!(u32::from_ne_bytes(f[20..24].try_into().unwrap()), 5);
-        assert_eq!(u32::from_ne_bytes(f[24..28].try_into().unwrap()), 3);
+        // Captured length, then original length (pcapng's order, and busctl's).
+        assert_eq!(u32::from_ne_bytes(f[20..24].try_into().unwrap()), 3);
+        assert_eq!(u32::from_ne_bytes(f[24..28].try_into().unwrap()), 5);
         assert_eq!(&f[28..32], &[1, 2, 3, 0]);
     }
 

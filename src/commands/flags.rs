@@ -104,14 +104,14 @@ pub static SHELL: &[&Flag] = &[
 pub static QUIET: Flag = switch("quiet", Some('q'), "Don't show method call reply");
 pub static NO_LEGEND: Flag = switch("no-legend", None, "Do not show the headers and footers");
 
-const BOOL: &[&str] = &["yes", "no"];
-
+/// A busctl boolean (`yes`, `no`, `1`, `false`, `on`, … in any case: systemd's
+/// `parse_boolean()`, checked by the command), so no fixed list of choices.
 const fn boolean(long: &'static str, help: &'static str) -> Flag {
     Flag {
         long,
         short: None,
         value: Some("BOOL"),
-        choices: BOOL,
+        choices: &[],
         help,
     }
 }

@@ -162,7 +162,7 @@ fn property(
             let (changed, invalidated) = changes(&sig);
             if let Some((_, v)) = changed.into_iter().rev().find(|(k, _)| *k == prop) {
                 current = v;
-            } else if invalidated.iter().any(|k| *k == prop) {
+            } else if invalidated.contains(&prop) {
                 current = get(bus, &target, &iface, &prop).await?;
             }
         }

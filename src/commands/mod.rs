@@ -508,7 +508,7 @@ mod tests {
                 "call",
                 "call [OPTIONS] SERVICE PATH INTERFACE METHOD [SIGNATURE [ARGUMENT...]]",
             ),
-            ("tree", "tree [SERVICE...]"),
+            ("tree", "tree [OPTIONS] [SERVICE...]"),
             (
                 "get-property",
                 "get-property SERVICE PATH INTERFACE PROPERTY...",

@@ -273,7 +273,10 @@ mod tests {
     #[test]
     fn binding_follows_the_declared_parameters() {
         let unit = find("unit");
-        assert_eq!(unit.usage(), "unit(name, bus=None, _autoload=False)");
+        assert_eq!(
+            unit.usage(),
+            "unit(name, bus=None, _autoload=False, machine=None, host=None)"
+        );
         let b = args(
             vec![Value::str("x.service")],
             vec![("_autoload", Value::Bool(true))],

@@ -511,7 +511,7 @@ mod tests {
             ("tree", "tree [OPTIONS] [SERVICE...]"),
             (
                 "get-property",
-                "get-property SERVICE PATH INTERFACE PROPERTY...",
+                "get-property [OPTIONS] SERVICE PATH INTERFACE PROPERTY...",
             ),
             (
                 "introspect",

@@ -294,10 +294,17 @@ mod tests {
             (args(vec![], vec![]), "is missing argument 'name'"),
             (
                 args(
-                    vec![Value::str("a"), Value::None, Value::None, Value::None],
+                    vec![
+                        Value::str("a"),
+                        Value::None,
+                        Value::None,
+                        Value::None,
+                        Value::None,
+                        Value::None,
+                    ],
                     vec![],
                 ),
-                "takes at most 3 positional arguments",
+                "takes at most 5 positional arguments",
             ),
             (
                 args(vec![], vec![("nmae", Value::str("a"))]),

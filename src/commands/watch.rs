@@ -163,7 +163,17 @@ pub fn changes(sig: &Signal) -> (Vec<(String, Data)>, Vec<String>) {
 pub fn pretty(prop: &str, v: &Data) -> String {
     match v {
         Data::Str(s) | Data::Path(s) => s.clone(),
-        Data::U64(u64::MAX) => "[not set]".into(),
+        // systemd's "not set" (and "infinity") for counters, limits and times.
+        Data::U64(u64::MAX)
+            if ["Memory", "Tasks", "CPU", "IO", "IP"]
+                .iter()
+                .any(|p| prop.starts_with(p))
+                || ["USec", "NSec", "Timestamp"]
+                    .iter()
+                    .any(|s| prop.ends_with(s)) =>
+        {
+            "[not set]".into()
+        }
         Data::U64(n) if prop.starts_with("Memory") => bytes(*n),
         Data::U64(n) if prop.ends_with("NSec") => format!("{:.3}s", *n as f64 / 1e9),
         Data::U64(n) if prop.ends_with("USec") => format!("{:.3}s", *n as f64 / 1e6),
@@ -188,6 +198,20 @@ fn bytes(n: u64) -> String {
     }
 }
 
+/// The height of the terminal on stdout, if it is one.
+fn terminal_rows() -> Option<usize> {
+    let mut ws = nix::libc::winsize {
+        ws_row: 0,
+        ws_col: 0,
+        ws_xpixel: 0,
+        ws_ypixel: 0,
+    };
+    // SAFETY: TIOCGWINSZ only writes a `winsize` into the struct we pass, which lives for the
+    // call; on a descriptor that is no terminal it fails and writes nothing.
+    let r = unsafe { nix::libc::ioctl(1, nix::libc::TIOCGWINSZ, &mut ws) };
+    (r == 0 && ws.ws_row > 0).then_some(usize::from(ws.ws_row))
+}
+
 fn clock() -> String {
     let usec = std::time::SystemTime::now()
         .duration_since(std::time::UNIX_EPOCH)
@@ -201,6 +225,8 @@ fn clock() -> String {
 }
 
 struct View {
+    /// Lines the last terminal drawing took (redrawn in place from there).
+    drawn: usize,
     title: String,
     /// (interface, property) → value, in display order.
     order: Vec<(String, String)>,
@@ -220,16 +246,28 @@ impl View {
         out
     }
 
-    fn draw(&self, out: &mut dyn std::io::Write) -> std::io::Result<()> {
+    /// On a terminal: the view again, in place of the last drawing (cursor up, clear below),
+    /// as many timeline lines as fit.
+    fn draw(&mut self, out: &mut dyn std::io::Write) -> std::io::Result<()> {
         if self.tty {
-            let mut s = String::from("\x1B[H\x1B[2J");
-            s.push_str(&self.block());
+            let mut s = String::new();
+            if self.drawn > 0 {
+                s.push_str(&format!("\x1B[{}A\r", self.drawn));
+            }
+            s.push_str("\x1B[J");
+            let block = self.block();
+            let block_lines = block.lines().count() + 2;
+            let room = terminal_rows()
+                .map_or(TIMELINE, |r| r.saturating_sub(block_lines + 1))
+                .min(TIMELINE);
+            s.push_str(&block);
             s.push_str("\nchanges (Ctrl-C ends):\n");
-            let from = self.timeline.len().saturating_sub(TIMELINE);
+            let from = self.timeline.len().saturating_sub(room);
             for l in &self.timeline[from..] {
                 s.push_str(l);
                 s.push('\n');
             }
+            self.drawn = block_lines + self.timeline.len() - from;
             out.write_all(s.as_bytes())?;
         }
         out.flush()
@@ -298,6 +336,7 @@ async fn watch(
     let mut sub = bus.subscribe(rule).await?;
     let node = s.cache.get(bus, &t.service, &t.path).await?;
     let mut view = View {
+        drawn: 0,
         title: match &t.unit {
             Some(u) => format!("{u} ({})", t.path),
             None => t.label(),

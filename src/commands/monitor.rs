@@ -602,6 +602,74 @@ mod tests {
         );
     }
 
+    fn state() -> State {
+        State {
+            output: Output::Short,
+            color: false,
+            ellipsize: false,
+            pair: true,
+            who: None,
+            sigs: HashMap::new(),
+            last_sig: (String::from("\u{0}"), std::rc::Rc::new(Vec::new())),
+            calls: HashMap::new(),
+            call_order: VecDeque::new(),
+            gaps: Some(HashMap::new()),
+            missing: 0,
+            malformed: 0,
+            text: String::new(),
+            bytes: Vec::new(),
+        }
+    }
+
+    fn header(kind: u8, sender: &'static str, serial: u32) -> Header<'static> {
+        Header {
+            endian: b'l',
+            kind,
+            version: 1,
+            serial,
+            sender: Some(sender),
+            ..Header::default()
+        }
+    }
+
+    #[test]
+    fn gaps_in_a_senders_serials_count_as_dropped() {
+        let mut s = state();
+        for serial in [5, 6, 7, 10, 11] {
+            s.track_serial(&header(crate::bus::monitor::SIGNAL, ":1.7", serial));
+        }
+        // Another sender, and the bus driver (whose serials are per recipient), do not count.
+        for serial in [1, 9, 30] {
+            s.track_serial(&header(crate::bus::monitor::SIGNAL, DBUS, serial));
+        }
+        s.track_serial(&header(crate::bus::monitor::SIGNAL, ":1.8", 100));
+        s.track_serial(&header(crate::bus::monitor::SIGNAL, ":1.8", 101));
+        assert_eq!(s.missing, 2);
+    }
+
+    #[test]
+    fn replies_are_paired_with_their_calls() {
+        let mut s = state();
+        let mut call = header(METHOD_CALL, ":1.5", 3);
+        call.interface = Some("org.x.I");
+        call.member = Some("M");
+        assert_eq!(s.pair(&call, 1_000), None);
+        let mut reply = header(METHOD_RETURN, ":1.9", 44);
+        reply.destination = Some(":1.5");
+        reply.reply_serial = Some(3);
+        assert_eq!(
+            s.pair(&reply, 2_500),
+            Some(("org.x.I.M".to_string(), 1_500))
+        );
+        // Answered once only; a call that wants no reply is not remembered.
+        assert_eq!(s.pair(&reply, 3_000), None);
+        call.flags = 1;
+        call.serial = 4;
+        s.pair(&call, 4_000);
+        reply.reply_serial = Some(4);
+        assert_eq!(s.pair(&reply, 5_000), None);
+    }
+
     #[test]
     fn latencies_in_milliseconds() {
         assert_eq!(latency(1234), "1.234ms");

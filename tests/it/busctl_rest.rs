@@ -553,6 +553,13 @@ fn xml_interface_and_tree_list_match_busctl() {
     ]);
     same_stdout(&["introspect", "--xml-interface", ECHO_NAME, ECHO_PATH]);
     same_stdout(&["tree", "--list", TEST_NAME]);
+    // busctl 252 prints the table whatever --json says.
+    same_stdout(&[
+        "introspect",
+        "--json=short",
+        TEST_NAME,
+        "/org/rustemd/Test/child/a",
+    ]);
     same_stdout(&["tree", "--list", TEST_NAME, ECHO_NAME]);
 }
 

@@ -24,11 +24,15 @@ use crate::bus::signals::{MatchRule, Subscribers, Subscription};
 use crate::bus::wire;
 
 /// Which bus to talk to, as chosen on the command line.
-#[derive(Clone, Debug, PartialEq, Eq)]
+#[derive(Clone, Debug, PartialEq, Eq, Hash)]
 pub enum BusTarget {
     System,
     User,
     Address(String),
+    /// `-M MACHINE`: a local container's system bus (see [`crate::bus::remote`]).
+    Machine(String),
+    /// `-H [USER@]HOST`: a remote system bus over ssh and systemd-stdio-bridge.
+    Host(String),
 }
 
 impl BusTarget {
@@ -41,6 +45,20 @@ impl BusTarget {
             },
             BusTarget::User => "the user bus".to_string(),
             BusTarget::Address(a) => format!("the bus at {a}"),
+            BusTarget::Machine(m) => format!("the system bus of machine {m}"),
+            BusTarget::Host(h) => format!("the system bus of {h} (over ssh)"),
+        }
+    }
+
+    /// The D-Bus address this target connects to.
+    pub fn address(&self) -> Result<String, String> {
+        use crate::bus::remote;
+        match self {
+            BusTarget::System => Ok(remote::system_address()),
+            BusTarget::User => Ok(remote::user_address()),
+            BusTarget::Address(a) => Ok(a.clone()),
+            BusTarget::Machine(m) => remote::machine_address(m),
+            BusTarget::Host(h) => remote::host_address(h),
         }
     }
 }
@@ -244,6 +262,42 @@ impl Bus {
         decode_reply(&reply)
     }
 
+    /// Send signal `iface.member` from `path` with already typed arguments (busctl's `emit`):
+    /// to everyone, or to `dest` only.
+    pub async fn emit(
+        &self,
+        dest: Option<&str>,
+        path: &str,
+        iface: &str,
+        member: &str,
+        args: &[Data],
+        auto_start: bool,
+    ) -> Result<(), CallError> {
+        use crate::bus::names;
+        let live = self.live().await?;
+        names::check_object_path(path)
+            .and_then(|()| names::check_interface_name(iface))
+            .and_then(|()| names::check_member_name(member))
+            .and_then(|()| dest.map_or(Ok(()), names::check_bus_name))
+            .map_err(CallError::Invalid)?;
+        let mut builder = Message::signal(path, iface, member);
+        if let Some(d) = dest {
+            builder = builder.destination(d);
+        }
+        if let Some(name) = live.conn.unique_name() {
+            builder = builder.sender(name.clone());
+        }
+        if !auto_start {
+            builder = builder.with_flags(Flags::NO_AUTO_START);
+        }
+        let msg = wire::encode_to_message(builder, args)
+            .map_err(|e| CallError::Invalid(format!("cannot build the signal: {e}")))?;
+        live.conn
+            .send(&msg)
+            .await
+            .map_err(|e| CallError::Connection(format!("sending failed: {e}")))
+    }
+
     /// Receive the signals `rule` matches until the [`Subscription`] is dropped: the bus
     /// daemon is asked to route them (AddMatch) and our reader hands them over. A rule naming
     /// a well-known sender is matched against its current owner.
@@ -329,6 +383,19 @@ async fn connect(target: &BusTarget) -> Result<Live, String> {
         BusTarget::System => zbus::connection::Builder::system(),
         BusTarget::User => zbus::connection::Builder::session(),
         BusTarget::Address(a) => zbus::connection::Builder::address(a.as_str()),
+        BusTarget::Machine(_) => zbus::connection::Builder::address(target.address()?.as_str()),
+        // ssh runs systemd-stdio-bridge, which authenticates its standard input as ANONYMOUS.
+        BusTarget::Host(h) => {
+            use zbus::address::transport::{Transport, Unixexec};
+            let args = crate::bus::remote::host_command(h)?;
+            let exec = Unixexec::new(
+                "ssh".into(),
+                None,
+                args.into_iter().map(Into::into).collect(),
+            );
+            zbus::connection::Builder::address(zbus::Address::new(Transport::Unixexec(exec)))
+                .auth_mechanism(zbus::connection::AuthMechanism::Anonymous)
+        }
     };
     let conn = builder
         .method_timeout(Duration::from_secs(25))

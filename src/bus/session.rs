@@ -7,8 +7,9 @@
 //! [`Session::block_on`], which also turns Ctrl-C into a clean "interrupted" error instead of
 //! killing the process, and never waits longer than the call's own timeout.
 
+use std::collections::HashMap;
 use std::future::Future;
-use std::sync::Arc;
+use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use crate::bus::cache::IntrospectionCache;
@@ -16,6 +17,16 @@ use crate::bus::connection::{Bus, BusTarget, CallError};
 
 pub struct Session {
     pub rt: tokio::runtime::Runtime,
+    pub bus: Arc<Bus>,
+    pub cache: Arc<IntrospectionCache>,
+    /// Other machines' buses (`object(..., machine="x")`), connected on first use.
+    remotes: Mutex<HashMap<BusTarget, Endpoint>>,
+    timeout: Duration,
+}
+
+/// A bus and its own introspection cache (the same path means another object elsewhere).
+#[derive(Clone)]
+pub struct Endpoint {
     pub bus: Arc<Bus>,
     pub cache: Arc<IntrospectionCache>,
 }
@@ -30,7 +41,30 @@ impl Session {
             rt,
             bus: Arc::new(Bus::new(target, timeout)),
             cache: Arc::new(IntrospectionCache::new()),
+            remotes: Mutex::new(HashMap::new()),
+            timeout,
         })
+    }
+
+    /// The bus `target` names (`None`: the session's own), with its introspection cache.
+    pub fn endpoint(&self, target: Option<&BusTarget>) -> Endpoint {
+        match target {
+            None => Endpoint {
+                bus: self.bus.clone(),
+                cache: self.cache.clone(),
+            },
+            Some(t) if t == self.bus.target() => self.endpoint(None),
+            Some(t) => self
+                .remotes
+                .lock()
+                .unwrap_or_else(|e| e.into_inner())
+                .entry(t.clone())
+                .or_insert_with(|| Endpoint {
+                    bus: Arc::new(Bus::new(t.clone(), self.timeout)),
+                    cache: Arc::new(IntrospectionCache::new()),
+                })
+                .clone(),
+        }
     }
 
     /// Start connecting in the background, so the first command finds the bus ready.

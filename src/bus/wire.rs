@@ -496,6 +496,21 @@ pub fn decode(
     Ok(out)
 }
 
+/// Unmarshal one value of type `sig` from the start of `buf` (which starts 8-aligned in its
+/// message) and say how many bytes it took; bytes after it are left alone. For reading one
+/// header field at a time (the monitor parses headers itself).
+pub fn decode_one(buf: &[u8], endian: Endian, sig: &Sig) -> Result<(Data, usize), WireError> {
+    let mut dec = Dec {
+        buf,
+        end: buf.len(),
+        pos: 0,
+        big: endian == Endian::Big,
+        fds: &[],
+    };
+    let value = dec.value(sig, 0)?;
+    Ok((value, dec.pos))
+}
+
 // ---------------------------------------------------------------------------------------------
 // zbus glue
 

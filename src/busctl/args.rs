@@ -6,6 +6,7 @@
 
 use crate::bus::data::Data;
 use crate::bus::sig::Sig;
+use crate::bus::wire::MAX_TOTAL_DEPTH;
 
 use super::cnum::{
     Errno, safe_atod, safe_atoi16, safe_atoi32, safe_atoi64, safe_atou8, safe_atou16, safe_atou32,
@@ -40,6 +41,13 @@ pub enum ArgsError {
     FdNotSupported,
     #[error("Unknown signature type {0}.")]
     UnknownType(char),
+    /// More containers inside each other than D-Bus carries (busctl sends such a message and
+    /// the bus daemon drops the connection; we say why before sending).
+    #[error(
+        "Values nested more than {MAX_TOTAL_DEPTH} containers deep (arrays, structs, variants): \
+         D-Bus does not carry that."
+    )]
+    TooDeep,
 }
 
 /// busctl's `message_append_cmdline()`: turn the words after `SIGNATURE` on a `busctl call` or
@@ -55,7 +63,7 @@ pub fn parse_args(signature: &str, words: &[String]) -> Result<Vec<Data>, ArgsEr
         return Ok(Vec::new());
     }
     let mut p = 0;
-    let out = append(signature.as_bytes(), words, &mut p, false)?;
+    let out = append(signature.as_bytes(), words, &mut p, false, 0)?;
     if p < words.len() {
         return Err(ArgsError::TooMany);
     }
@@ -64,20 +72,36 @@ pub fn parse_args(signature: &str, words: &[String]) -> Result<Vec<Data>, ArgsEr
 
 /// Length of the complete type at the start of `sig` (sd-bus `signature_element_length()`),
 /// with a leading `{` read as a dict entry. `None` if it is not a valid complete type.
+///
+/// Linear in the length of `sig` whatever it holds: the extent is found by one scan (arrays
+/// prefix one element; brackets nest), and only that extent is validated, which
+/// [`Sig::parse`] refuses at once beyond 255 bytes. (Trying every prefix made a 1 MB
+/// signature word take seconds.)
 fn element_len(sig: &[u8]) -> Option<usize> {
-    let s = std::str::from_utf8(sig).ok()?;
-    if s.starts_with('{') {
-        // Parse as an array of it, then drop the `a`.
-        let with_a = format!("a{s}");
-        return first_type_len(&with_a).map(|n| n - 1);
-    }
-    first_type_len(s)
-}
-
-fn first_type_len(s: &str) -> Option<usize> {
-    // Try growing prefixes: the shortest prefix that is one complete type is the element.
-    // Signatures are at most a few hundred bytes, so this stays cheap.
-    (1..=s.len()).find(|&n| s.is_char_boundary(n) && Sig::parse(&s[..n]).is_ok())
+    let arrays = sig.iter().take_while(|&&c| c == b'a').count();
+    let len = match sig.get(arrays)? {
+        b'(' | b'{' => {
+            let mut depth = 0usize;
+            let close = sig[arrays..].iter().position(|&c| {
+                match c {
+                    b'(' | b'{' => depth += 1,
+                    b')' | b'}' => depth -= 1,
+                    _ => {}
+                }
+                depth == 0
+            })?;
+            arrays + close + 1
+        }
+        b')' | b'}' => return None,
+        _ => arrays + 1,
+    };
+    let s = std::str::from_utf8(&sig[..len]).ok()?;
+    let valid = if s.starts_with('{') {
+        Sig::parse(&format!("a{s}")).is_ok()
+    } else {
+        Sig::parse(s).is_ok()
+    };
+    valid.then_some(len)
 }
 
 fn append(
@@ -85,6 +109,7 @@ fn append(
     words: &[String],
     p: &mut usize,
     dict_entry_ok: bool,
+    depth: usize,
 ) -> Result<Vec<Data>, ArgsError> {
     let mut out = Vec::new();
     let mut i = 0;
@@ -134,9 +159,10 @@ fn append(
                     .ok()
                     .and_then(|s| Sig::parse(&format!("a{s}")).ok())
                     .ok_or(ArgsError::InvalidArraySignature)?;
+                let inner = enter(depth)?;
                 let mut items = Vec::new();
                 for _ in 0..n {
-                    items.extend(append(elem_sig, words, p, true)?);
+                    items.extend(append(elem_sig, words, p, true, inner)?);
                 }
                 i += k;
                 match elem {
@@ -162,7 +188,7 @@ fn append(
             b'v' => {
                 let inner_sig =
                     Sig::parse(v).map_err(|_| ArgsError::CreateMessage(Errno::Inval))?;
-                let mut inner = append(v.as_bytes(), words, p, false)?;
+                let mut inner = append(v.as_bytes(), words, p, false, enter(depth)?)?;
                 match (inner.pop(), inner.is_empty()) {
                     (Some(d), true) if d.has_sig(&inner_sig) => Data::Variant(Box::new(d)),
                     _ => return Err(ArgsError::CreateMessage(Errno::Inval)),
@@ -178,7 +204,7 @@ fn append(
                 if t == b'{' && !(dict_entry_ok && i == 0) {
                     return Err(ArgsError::CreateMessage(Errno::Nxio));
                 }
-                let fields = append(&sig[i + 1..i + k - 1], words, p, false)?;
+                let fields = append(&sig[i + 1..i + k - 1], words, p, false, enter(depth)?)?;
                 i += k;
                 Data::Struct(fields)
             }
@@ -188,6 +214,14 @@ fn append(
         out.push(value);
     }
     Ok(out)
+}
+
+/// One container deeper; D-Bus carries at most [`MAX_TOTAL_DEPTH`].
+fn enter(depth: usize) -> Result<usize, ArgsError> {
+    if depth >= MAX_TOTAL_DEPTH {
+        return Err(ArgsError::TooDeep);
+    }
+    Ok(depth + 1)
 }
 
 fn bad(word: &str, what: &'static str, errno: Errno) -> ArgsError {
@@ -336,5 +370,77 @@ mod tests {
         );
         assert_eq!(e("sz", &["a", "b"]), "Unknown signature type z.");
         assert_eq!(e("x)", &["1"]), "Too few parameters for signature.");
+    }
+}
+
+#[cfg(test)]
+mod hardening {
+    use super::*;
+
+    fn w(words: &[&str]) -> Vec<String> {
+        words.iter().map(|s| (*s).to_owned()).collect()
+    }
+
+    /// Issue 12, item 2: `call a.b / a.b M v v v … s x` with about 14,000 `v` words recursed
+    /// once per variant and overflowed the stack (abort).
+    #[test]
+    fn nested_variants_are_bounded_at_64_instead_of_overflowing_the_stack() {
+        let many: Vec<String> = std::iter::repeat_n("v".to_string(), 14_000)
+            .chain(["s".to_string(), "x".to_string()])
+            .collect();
+        assert_eq!(parse_args("v", &many), Err(ArgsError::TooDeep));
+        // 64 variants inside each other is the D-Bus limit, and fine (the daemon takes it).
+        let ok: Vec<String> = std::iter::repeat_n("v".to_string(), 63)
+            .chain(["s".to_string(), "x".to_string()])
+            .collect();
+        let v = parse_args("v", &ok).unwrap();
+        assert!(crate::bus::wire::encode(&v).is_ok());
+        let over: Vec<String> = std::iter::repeat_n("v".to_string(), 64)
+            .chain(["s".to_string(), "x".to_string()])
+            .collect();
+        let e = parse_args("v", &over).unwrap_err();
+        assert_eq!(e, ArgsError::TooDeep);
+        assert!(
+            e.to_string().contains("more than 64 containers deep"),
+            "{e}"
+        );
+        // Arrays of variants of arrays count too.
+        let mut deep = Vec::new();
+        for _ in 0..40 {
+            deep.extend(w(&["1", "av"]));
+        }
+        deep.extend(w(&["0"]));
+        assert_eq!(parse_args("av", &deep), Err(ArgsError::TooDeep));
+    }
+
+    /// Issue 12, item 8: a 1 MB signature word took 12.6 s (every prefix was parsed); now
+    /// each shape is refused after one scan.
+    #[test]
+    fn a_one_megabyte_signature_word_is_handled_in_linear_time() {
+        const MB: usize = 1 << 20;
+        let cases = [
+            ("a".repeat(MB) + "s", ArgsError::InvalidArraySignature),
+            ("(".repeat(MB), ArgsError::InvalidStructSignature),
+            ("a{".repeat(MB / 2), ArgsError::InvalidArraySignature),
+            (
+                "a(".repeat(MB / 2) + &")".repeat(MB / 2),
+                ArgsError::InvalidArraySignature,
+            ),
+            ("s".repeat(MB), ArgsError::TooFew),
+        ];
+        for (sig, want) in cases {
+            assert_eq!(
+                parse_args(&sig, &w(&["0", "x"])),
+                Err(want),
+                "{}",
+                &sig[..8]
+            );
+        }
+        // A huge variant signature word is refused as one.
+        let v = "a".repeat(MB) + "s";
+        assert_eq!(
+            parse_args("v", &[v, "0".into()]),
+            Err(ArgsError::CreateMessage(Errno::Inval))
+        );
     }
 }

@@ -13,22 +13,77 @@ use crate::systemd::cgroup;
 
 const DBUS: &str = "org.freedesktop.DBus";
 
-/// busctl's `list` table (with its header unless `legend` is false).
-pub fn table(s: &Session, legend: bool) -> Result<String, CallError> {
-    let acquired = s.block_on(s.bus.list_names(false))?;
-    let activatable = s.block_on(s.bus.list_names(true))?;
+/// What `list` shows (busctl's `--unique`, `--acquired`, `--activatable`, `--show-machine`,
+/// `--augment-creds`); with none of the first three, all of them.
+#[derive(Clone, Copy, Debug, Default)]
+pub struct Options {
+    pub unique: bool,
+    pub acquired: bool,
+    pub activatable: bool,
+    pub show_machine: bool,
+    /// Read process name, unit and session from /proc (busctl's default).
+    pub augment: bool,
+}
+
+/// One line of the table; `None` prints as `-` (JSON: null).
+#[derive(Clone, Debug, Default, PartialEq)]
+pub struct Row {
+    pub name: String,
+    pub pid: Option<u32>,
+    pub process: Option<String>,
+    pub user: Option<String>,
+    pub connection: Option<String>,
+    pub unit: Option<String>,
+    pub session: Option<String>,
+    pub description: Option<String>,
+    pub machine: Option<String>,
+}
+
+/// The rows of busctl's `list`, sorted by name.
+pub fn rows(s: &Session, o: &Options) -> Result<Vec<Row>, CallError> {
+    let mut o = *o;
+    if !o.unique && !o.acquired && !o.activatable {
+        (o.unique, o.acquired, o.activatable) = (true, true, true);
+    }
+    let acquired = if o.acquired || o.unique {
+        s.block_on(s.bus.list_names(false))?
+    } else {
+        Vec::new()
+    };
+    let activatable = if o.activatable {
+        s.block_on(s.bus.list_names(true))?
+    } else {
+        Vec::new()
+    };
     // BTreeMap: busctl sorts by name with strcmp.
-    let mut rows: BTreeMap<String, [String; 7]> = BTreeMap::new();
+    let mut rows: BTreeMap<String, Row> = BTreeMap::new();
     for name in &acquired {
-        rows.insert(name.clone(), describe(s, name));
+        let unique = name.starts_with(':');
+        if (unique && !o.unique) || (!unique && !o.acquired) {
+            continue;
+        }
+        let mut row = describe(s, name, o.augment);
+        if o.show_machine {
+            row.machine = machine_id(s, name);
+        }
+        rows.insert(name.clone(), row);
     }
     for name in activatable {
-        rows.entry(name).or_insert_with(|| {
-            let d = || "-".to_string();
-            [d(), d(), d(), "(activatable)".into(), d(), d(), d()]
+        if acquired.contains(&name) {
+            continue;
+        }
+        rows.entry(name.clone()).or_insert_with(|| Row {
+            name,
+            connection: Some("(activatable)".into()),
+            ..Row::default()
         });
     }
-    let header = [
+    Ok(rows.into_values().collect())
+}
+
+/// busctl's `list` table (with its header unless `legend` is false).
+pub fn table(rows: &[Row], legend: bool, show_machine: bool) -> String {
+    let mut header = vec![
         "NAME",
         "PID",
         "PROCESS",
@@ -38,11 +93,37 @@ pub fn table(s: &Session, legend: bool) -> Result<String, CallError> {
         "SESSION",
         "DESCRIPTION",
     ];
-    let mut widths: Vec<usize> = header.iter().map(|h| h.len()).collect();
-    for (name, cells) in &rows {
-        widths[0] = widths[0].max(name.chars().count());
-        for (i, c) in cells.iter().enumerate() {
-            widths[i + 1] = widths[i + 1].max(c.chars().count());
+    if show_machine {
+        header.push("MACHINE");
+    }
+    let dash = |c: &Option<String>| c.clone().unwrap_or_else(|| "-".to_string());
+    let cells: Vec<Vec<String>> = rows
+        .iter()
+        .map(|r| {
+            let mut v = vec![
+                r.name.clone(),
+                r.pid.map_or_else(|| "-".to_string(), |p| p.to_string()),
+                dash(&r.process),
+                dash(&r.user),
+                dash(&r.connection),
+                dash(&r.unit),
+                dash(&r.session),
+                dash(&r.description),
+            ];
+            if show_machine {
+                v.push(dash(&r.machine));
+            }
+            v
+        })
+        .collect();
+    // Without the legend the header does not count (busctl's format-table).
+    let mut widths: Vec<usize> = header
+        .iter()
+        .map(|h| if legend { h.len() } else { 1 })
+        .collect();
+    for row in &cells {
+        for (i, c) in row.iter().enumerate() {
+            widths[i] = widths[i].max(c.chars().count());
         }
     }
     let mut out = String::new();
@@ -63,20 +144,84 @@ pub fn table(s: &Session, legend: bool) -> Result<String, CallError> {
         }
     };
     if legend {
-        line(&mut out, header.to_vec());
+        line(&mut out, header.clone());
     }
-    for (name, cells) in &rows {
-        let mut v = vec![name.as_str()];
-        v.extend(cells.iter().map(String::as_str));
-        line(&mut out, v);
+    for row in &cells {
+        line(&mut out, row.iter().map(String::as_str).collect());
     }
-    Ok(out)
+    out
 }
 
-/// PID, PROCESS, USER, CONNECTION, UNIT, SESSION, DESCRIPTION for an acquired name.
-fn describe(s: &Session, name: &str) -> [String; 7] {
-    let dash = || "-".to_string();
-    let mut cells = [dash(), dash(), dash(), dash(), dash(), dash(), dash()];
+/// busctl's `list --json`: an array of objects keyed by the lower-cased column names, empty
+/// cells null, the PID a number.
+pub fn json(rows: &[Row], show_machine: bool) -> super::json::Json {
+    use super::json::Json;
+    let text = |c: &Option<String>| c.clone().map_or(Json::Null, Json::Str);
+    Json::Array(
+        rows.iter()
+            .map(|r| {
+                let mut o = vec![
+                    ("name".to_string(), Json::Str(r.name.clone())),
+                    (
+                        "pid".into(),
+                        r.pid.map_or(Json::Null, |p| Json::Uint(u64::from(p))),
+                    ),
+                    ("process".into(), text(&r.process)),
+                    ("user".into(), text(&r.user)),
+                    ("connection".into(), text(&r.connection)),
+                    ("unit".into(), text(&r.unit)),
+                    ("session".into(), text(&r.session)),
+                    ("description".into(), text(&r.description)),
+                ];
+                if show_machine {
+                    o.push(("machine".into(), text(&r.machine)));
+                }
+                Json::Object(o)
+            })
+            .collect(),
+    )
+}
+
+/// `sd_bus_get_name_machine_id()`: Peer.GetMachineId, without activating anyone (our own
+/// connection is this machine).
+fn machine_id(s: &Session, name: &str) -> Option<String> {
+    let own = s
+        .block_on(s.bus.connection())
+        .ok()
+        .and_then(|c| c.unique_name().map(|n| n.to_string()));
+    if own.as_deref() == Some(name) {
+        return std::fs::read_to_string("/etc/machine-id")
+            .ok()
+            .map(|m| m.trim().to_string());
+    }
+    let opts = crate::bus::connection::CallOptions {
+        auto_start: false,
+        ..Default::default()
+    };
+    let r = s
+        .block_on(s.bus.call_with(
+            &opts,
+            name,
+            "/",
+            Some("org.freedesktop.DBus.Peer"),
+            "GetMachineId",
+            &[],
+        ))
+        .ok()?;
+    match r.values.first() {
+        Some(Data::Str(id)) if id.len() == 32 && id.bytes().all(|b| b.is_ascii_hexdigit()) => {
+            Some(id.to_ascii_lowercase())
+        }
+        _ => None,
+    }
+}
+
+/// A row for an acquired name: PID, process, user, connection, unit, session.
+fn describe(s: &Session, name: &str, augment: bool) -> Row {
+    let mut row = Row {
+        name: name.to_string(),
+        ..Row::default()
+    };
     if name == DBUS {
         // sd-bus describes the bus driver by the socket's peer credentials (whoever listened:
         // systemd for a socket-activated bus), augmented from /proc; no connection name.
@@ -88,12 +233,12 @@ fn describe(s: &Session, name: &str) -> [String; 7] {
                 .map_err(|e| CallError::Connection(e.to_string()))
         });
         if let Ok((pid, uid)) = creds {
-            fill_process(&mut cells, pid, uid);
+            fill_process(&mut row, pid, uid, augment);
         }
-        return cells;
+        return row;
     }
     let Ok(reply) = driver_call(s, "GetConnectionCredentials", name) else {
-        return cells;
+        return row;
     };
     let mut pid = None;
     let mut uid = None;
@@ -109,7 +254,7 @@ fn describe(s: &Session, name: &str) -> [String; 7] {
             }
         }
     }
-    let unique = if name.starts_with(':') {
+    row.connection = if name.starts_with(':') {
         Some(name.to_string())
     } else {
         driver_call(s, "GetNameOwner", name)
@@ -119,35 +264,41 @@ fn describe(s: &Session, name: &str) -> [String; 7] {
                 _ => None,
             })
     };
-    if let Some(u) = unique {
-        cells[3] = u;
-    }
-    fill_process(&mut cells, pid, uid);
-    cells
+    fill_process(&mut row, pid, uid, augment);
+    row
 }
 
-/// PID, PROCESS (from /proc, "n/a" when gone), USER, UNIT and SESSION (from the cgroup).
-fn fill_process(cells: &mut [String; 7], pid: Option<u32>, uid: Option<u32>) {
+/// PID, PROCESS (from /proc, "n/a" when gone or not augmented), USER, UNIT and SESSION (from
+/// the cgroup).
+fn fill_process(row: &mut Row, pid: Option<u32>, uid: Option<u32>, augment: bool) {
     if let Some(u) = uid {
-        cells[2] = nix::unistd::User::from_uid(nix::unistd::Uid::from_raw(u))
-            .ok()
-            .flatten()
-            .map(|u| u.name)
-            .unwrap_or_else(|| u.to_string());
+        row.user = Some(
+            nix::unistd::User::from_uid(nix::unistd::Uid::from_raw(u))
+                .ok()
+                .flatten()
+                .map(|u| u.name)
+                .unwrap_or_else(|| u.to_string()),
+        );
     }
     if let Some(p) = pid {
-        cells[0] = p.to_string();
-        cells[1] = std::fs::read_to_string(format!("/proc/{p}/comm"))
-            .map(|c| c.trim_end_matches('\n').to_string())
-            .unwrap_or_else(|_| "n/a".into());
-        if let Some(unit) = cgroup::systemd_cgroup(p).and_then(|cg| cgroup::cgroup_unit(&cg)) {
+        row.pid = Some(p);
+        row.process = Some(if augment {
+            std::fs::read_to_string(format!("/proc/{p}/comm"))
+                .map(|c| c.trim_end_matches('\n').to_string())
+                .unwrap_or_else(|_| "n/a".into())
+        } else {
+            "n/a".into()
+        });
+        if augment
+            && let Some(unit) = cgroup::systemd_cgroup(p).and_then(|cg| cgroup::cgroup_unit(&cg))
+        {
             if let Some(s) = unit
                 .strip_prefix("session-")
                 .and_then(|s| s.strip_suffix(".scope"))
             {
-                cells[5] = s.to_string();
+                row.session = Some(s.to_string());
             }
-            cells[4] = unit;
+            row.unit = Some(unit);
         }
     }
 }

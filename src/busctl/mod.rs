@@ -9,9 +9,13 @@
 
 pub mod args;
 pub mod cnum;
+pub mod creds;
+pub mod dump;
 pub mod format;
 pub mod introspect;
+pub mod json;
 pub mod list;
+pub mod pcap;
 pub mod tree;
 
 use crate::bus::connection::CallError;

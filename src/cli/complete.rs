@@ -89,6 +89,8 @@ fn split(line: &str) -> (BusTarget, &str) {
             ("--user", _) => target = BusTarget::User,
             ("--system", _) => target = BusTarget::System,
             ("--address", Some(a)) => target = BusTarget::Address(a),
+            ("--machine", Some(m)) => target = BusTarget::Machine(m),
+            ("--host", Some(h)) => target = BusTarget::Host(h),
             _ => {}
         }
     }

@@ -86,6 +86,11 @@ fn session_option(o: &mut Options, long: &str, value: Option<&str>) -> Result<()
         ("system", _) => o.target = BusTarget::System,
         ("user", _) => o.target = BusTarget::User,
         ("address", Some(a)) => o.target = BusTarget::Address(a.to_string()),
+        ("host", Some(h)) => {
+            crate::bus::remote::host_address(h)?;
+            o.target = BusTarget::Host(h.to_string());
+        }
+        ("machine", Some(m)) => o.target = BusTarget::Machine(m.to_string()),
         ("color", Some(c)) => {
             o.color = ColorChoice::parse(c).ok_or_else(|| {
                 format!(
@@ -138,10 +143,15 @@ fn parse(args: Vec<OsString>) -> Result<Parsed, String> {
                 session_option(&mut o, &l, None)?;
             }
             Short('l') => o.full = true,
-            Long(l @ ("address" | "color" | "timeout")) => {
+            Long(l @ ("address" | "color" | "timeout" | "host" | "machine")) => {
                 let l = l.to_string();
                 let v = utf8(p.value().map_err(|_| format!("--{l} needs a value"))?)?;
                 session_option(&mut o, &l, Some(&v))?;
+            }
+            Short(c @ ('H' | 'M')) => {
+                let l = if c == 'H' { "host" } else { "machine" };
+                let v = utf8(p.value().map_err(|_| format!("-{c} needs a value"))?)?;
+                session_option(&mut o, l, Some(&v))?;
             }
             Long(l) => return Err(format!("unknown option '--{l}'")),
             Short(c) => return Err(format!("unknown option '-{c}'")),
@@ -258,21 +268,23 @@ fn parse_verb(
     name: &str,
     words: &[String],
 ) -> Result<(&'static commands::Command, Invocation), String> {
-    let (name, words) = if name == commands::BUSCTL {
-        match words.split_first() {
-            Some((v, rest)) => (commands::busctl_verb(v), rest),
-            None => ("list", words),
+    // `busctl [OPTIONS] VERB …`: options may come before the verb, as for busctl.
+    let (name, words): (String, Vec<String>) = if name == commands::BUSCTL {
+        match commands::split_busctl(words) {
+            Some((verb, rest)) => (commands::busctl_verb(&verb).to_string(), rest),
+            None => ("list".to_string(), words.to_vec()),
         }
     } else {
-        (name, words)
+        (name.to_string(), words.to_vec())
     };
+    let name = name.as_str();
     let cmd = commands::find(name)
         .filter(|c| commands::visible(Origin::Cli).any(|v| std::ptr::eq(v, *c)))
         .ok_or_else(|| match commands::find(name) {
             Some(_) => format!("{name} only works inside the shell"),
             None => format!("unknown verb '{name}' (see rustemd-shell --help)"),
         })?;
-    let inv = commands::spec::parse(cmd, words, Origin::Cli).map_err(|e| e.message)?;
+    let inv = commands::spec::parse(cmd, &words, Origin::Cli).map_err(|e| e.message)?;
     Ok((cmd, inv))
 }
 

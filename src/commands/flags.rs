@@ -46,6 +46,20 @@ pub static SYSTEM: Flag = switch(
 );
 pub static USER: Flag = switch("user", None, "Connect to the user bus");
 pub static ADDRESS: Flag = valued("address", "ADDRESS", "Connect to the bus at ADDRESS");
+pub static HOST: Flag = Flag {
+    long: "host",
+    short: Some('H'),
+    value: Some("[USER@]HOST"),
+    choices: &[],
+    help: "Operate on remote host (ssh, then systemd-stdio-bridge there)",
+};
+pub static MACHINE: Flag = Flag {
+    long: "machine",
+    short: Some('M'),
+    value: Some("CONTAINER"),
+    choices: &[],
+    help: "Operate on local container (a scripts/sandbox name, or one machined knows)",
+};
 pub static COLOR: Flag = Flag {
     long: "color",
     short: None,
@@ -56,7 +70,7 @@ pub static COLOR: Flag = Flag {
 
 /// Options that choose the session; taken by the shell's own command line (also after a
 /// one-shot verb, as busctl takes them anywhere), refused at the prompt.
-pub static SESSION: &[&Flag] = &[&SYSTEM, &USER, &ADDRESS, &COLOR];
+pub static SESSION: &[&Flag] = &[&SYSTEM, &USER, &ADDRESS, &HOST, &MACHINE, &COLOR];
 
 // ----- the shell's own modes -----
 
@@ -75,6 +89,8 @@ pub static SHELL: &[&Flag] = &[
     &SYSTEM,
     &USER,
     &ADDRESS,
+    &HOST,
+    &MACHINE,
     &TIMEOUT,
     &COLOR,
     &NO_PAGER,
@@ -87,3 +103,73 @@ pub static SHELL: &[&Flag] = &[
 
 pub static QUIET: Flag = switch("quiet", Some('q'), "Don't show method call reply");
 pub static NO_LEGEND: Flag = switch("no-legend", None, "Do not show the headers and footers");
+
+/// A busctl boolean (`yes`, `no`, `1`, `false`, `on`, … in any case: systemd's
+/// `parse_boolean()`, checked by the command), so no fixed list of choices.
+const fn boolean(long: &'static str, help: &'static str) -> Flag {
+    Flag {
+        long,
+        short: None,
+        value: Some("BOOL"),
+        choices: &[],
+        help,
+    }
+}
+
+pub static JSON: Flag = Flag {
+    long: "json",
+    short: None,
+    value: Some("MODE"),
+    choices: crate::busctl::json::Mode::NAMES,
+    help: "Output as JSON (short, pretty or off)",
+};
+/// busctl's `-j` has no long form; ours is `--j`, shown as `-j`.
+pub static J: Flag = switch(
+    "j",
+    Some('j'),
+    "Same as --json=pretty on tty, --json=short otherwise",
+);
+pub static VERBOSE: Flag = switch("verbose", None, "Show result values in long format");
+pub static XML_INTERFACE: Flag = switch(
+    "xml-interface",
+    None,
+    "Dump the XML description in introspect command",
+);
+pub static LIST: Flag = switch("list", None, "Don't show tree, but simple object path list");
+pub static EXPECT_REPLY: Flag = boolean("expect-reply", "Expect a method call reply");
+pub static AUTO_START: Flag = boolean("auto-start", "Auto-start destination service");
+pub static ALLOW_INTERACTIVE_AUTHORIZATION: Flag = boolean(
+    "allow-interactive-authorization",
+    "Allow interactive authorization for operation",
+);
+pub static AUGMENT_CREDS: Flag = boolean(
+    "augment-creds",
+    "Extend credential data with data read from /proc/$PID",
+);
+pub static SIZE: Flag = valued("size", "SIZE", "Maximum length of captured packet");
+pub static DESTINATION: Flag = valued("destination", "SERVICE", "Destination service of a signal");
+pub static MATCH: Flag = valued(
+    "match",
+    "MATCH",
+    "Only show matching messages (repeatable; with SERVICE, both must match)",
+);
+pub static LIMIT_MESSAGES: Flag = valued(
+    "limit-messages",
+    "NUMBER",
+    "Stop after NUMBER messages (as busctl 255)",
+);
+pub static PAIR: Flag = switch(
+    "pair",
+    None,
+    "Show what each reply or error answers, with the call's latency",
+);
+pub static WHO: Flag = switch(
+    "who",
+    None,
+    "Label senders with their unit, PID and command",
+);
+pub static SHORT: Flag = switch("short", None, "One line per message");
+pub static UNIQUE: Flag = switch("unique", None, "Only show unique names");
+pub static ACQUIRED: Flag = switch("acquired", None, "Only show acquired names");
+pub static ACTIVATABLE: Flag = switch("activatable", None, "Only show activatable names");
+pub static SHOW_MACHINE: Flag = switch("show-machine", None, "Show machine ID column in list");

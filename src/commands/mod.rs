@@ -6,11 +6,13 @@
 //! interpreter reaches all of this only through the [`Commands`] contract ([`Registry`]).
 //! One file per verb; busctl's formats live in `crate::busctl`.
 
+mod bus_status;
 mod call;
 mod cat;
 mod clean;
 pub mod completions;
 pub mod doc;
+mod emit;
 mod exit;
 pub mod flags;
 mod get_property;
@@ -19,6 +21,7 @@ mod host;
 mod introspect;
 mod list;
 mod manpage;
+mod monitor;
 mod restart;
 mod set_property;
 pub mod spec;
@@ -28,6 +31,7 @@ mod systemctl;
 mod tree;
 pub mod units;
 mod wait;
+mod watch;
 
 use std::time::Duration;
 
@@ -37,7 +41,11 @@ use crate::lang::command::{Commands, Context};
 use crate::lang::error::Error;
 use crate::lang::value::Value;
 
-use flags::{NO_LEGEND, QUIET};
+use flags::{
+    ACQUIRED, ACTIVATABLE, ALLOW_INTERACTIVE_AUTHORIZATION, AUGMENT_CREDS, AUTO_START, DESTINATION,
+    EXPECT_REPLY, J, JSON, LIMIT_MESSAGES, LIST, MATCH, NO_LEGEND, PAIR, QUIET, SHORT,
+    SHOW_MACHINE, SIZE, UNIQUE, VERBOSE, WHO, XML_INTERFACE,
+};
 use spec::ArgKind::*;
 use spec::Count::*;
 pub use spec::{Arg, ArgKind, Command, Invocation, Origin, Scope};
@@ -50,11 +58,22 @@ pub static COMMANDS: &[Command] = &[
     Command {
         name: "list",
         args: &[],
-        flags: &[&NO_LEGEND],
+        flags: &[
+            &NO_LEGEND,
+            &UNIQUE,
+            &ACQUIRED,
+            &ACTIVATABLE,
+            &SHOW_MACHINE,
+            &AUGMENT_CREDS,
+            &JSON,
+            &J,
+        ],
         summary: "List bus peers and names, like busctl list",
         help: "Shows every connection and well-known name on the bus with its PID, process, \
                user, connection, unit and session. Activatable names that are not running \
-               show (activatable).",
+               show (activatable). --unique, --acquired and --activatable choose which names \
+               (all three when none is given); --show-machine adds each peer's machine ID; \
+               --json prints the rows as JSON, like busctl.",
         scope: Scope::Everywhere,
         pager: true,
         run: list::run,
@@ -62,10 +81,11 @@ pub static COMMANDS: &[Command] = &[
     Command {
         name: "tree",
         args: &[arg("SERVICE", Service, Any)],
-        flags: &[],
+        flags: &[&LIST, &UNIQUE, &ACQUIRED],
         summary: "Show the object tree of services, like busctl tree",
-        help: "Introspects SERVICE from / down and draws its object paths as a tree. With no \
-               SERVICE, shows every well-known name on the bus.",
+        help: "Introspects SERVICE from / down and draws its object paths as a tree (with \
+               --list, one path per line). With no SERVICE, shows every well-known name on the \
+               bus (--unique: unique names too).",
         scope: Scope::Everywhere,
         pager: true,
         run: tree::run,
@@ -77,10 +97,12 @@ pub static COMMANDS: &[Command] = &[
             arg("PATH", Path, One),
             arg("INTERFACE", Interface, Optional),
         ],
-        flags: &[&NO_LEGEND],
+        flags: &[&NO_LEGEND, &XML_INTERFACE, &JSON, &J],
         summary: "Show interfaces, methods, properties (with live values) and signals",
         help: "Prints busctl's table: NAME TYPE SIGNATURE RESULT/VALUE FLAGS. Property values \
-               are read live with GetAll. With INTERFACE, only that interface's members.",
+               are read live with GetAll. With INTERFACE, only that interface's members. \
+               --xml-interface prints the introspection XML as the object sent it. (busctl \
+               252 prints the table whatever --json says, and so does this.)",
         scope: Scope::Everywhere,
         pager: true,
         run: introspect::run,
@@ -93,10 +115,11 @@ pub static COMMANDS: &[Command] = &[
             arg("INTERFACE", Interface, One),
             arg("PROPERTY", Property, OneOrMore),
         ],
-        flags: &[],
+        flags: &[&JSON, &J, &VERBOSE],
         summary: "Read properties, printed as busctl does (e.g. u 17822)",
         help: "Each property is printed on its own line as its signature followed by its \
-               value in busctl's notation.",
+               value in busctl's notation; --verbose in busctl's long form (UINT32 17822;), \
+               --json as {\"type\":\"u\",\"data\":17822}.",
         scope: Scope::Everywhere,
         pager: false,
         run: get_property::run,
@@ -129,16 +152,103 @@ pub static COMMANDS: &[Command] = &[
             arg("SIGNATURE", Signature, Optional),
             arg("ARGUMENT", Values, Any),
         ],
-        flags: &[&QUIET],
+        flags: &[
+            &QUIET,
+            &JSON,
+            &J,
+            &VERBOSE,
+            &EXPECT_REPLY,
+            &AUTO_START,
+            &ALLOW_INTERACTIVE_AUTHORIZATION,
+        ],
         summary: "Call a method with typed arguments, like busctl call",
         help: "Arguments follow busctl's notation: the signature, then the values; arrays are \
                written as their length followed by the items (`as 2 a b`), dicts as length \
                then key value pairs, variants as a signature then the value; put -- before \
                negative numbers. The reply is printed as its signature followed by the \
-               values, e.g. `o \"/org/freedesktop/systemd1/job/7\"`, and becomes `_`.",
+               values, e.g. `o \"/org/freedesktop/systemd1/job/7\"`, and becomes `_`; \
+               --verbose and --json print busctl's long and JSON forms. --expect-reply=no \
+               sends without waiting for a reply, --auto-start=no does not activate SERVICE.",
         scope: Scope::Everywhere,
         pager: false,
         run: call::run,
+    },
+    Command {
+        name: "emit",
+        args: &[
+            arg("OBJECT", Path, One),
+            arg("INTERFACE", Interface, One),
+            arg("SIGNAL", Text, One),
+            arg("SIGNATURE", Signature, Optional),
+            arg("ARGUMENT", Values, Any),
+        ],
+        flags: &[&DESTINATION, &AUTO_START],
+        summary: "Emit a signal, like busctl emit",
+        help: "Sends SIGNAL of INTERFACE from OBJECT, with arguments in busctl's notation (as \
+               for call), to everyone, or with --destination=SERVICE to SERVICE only.",
+        scope: Scope::Everywhere,
+        pager: false,
+        run: emit::run,
+    },
+    Command {
+        name: "monitor",
+        args: &[arg("SERVICE", Service, Any)],
+        flags: &[&MATCH, &JSON, &J, &SHORT, &PAIR, &WHO, &LIMIT_MESSAGES],
+        summary: "Show bus traffic live, like busctl monitor (Ctrl-C stops)",
+        help: "Prints every message sent by or to SERVICE (every message when none is given) \
+               in busctl monitor's layout, until Ctrl-C. --match=RULE (repeatable) adds a D-Bus \
+               match rule that messages must also satisfy. --short prints one line per \
+               message, --json busctl's JSON; --pair shows which call each reply or error \
+               answers and after how long; --who labels senders with their PID, command and \
+               unit. --timeout and --limit-messages end it early. Messages the bus dropped \
+               for a slow reader are reported when it ends (when monitoring everything).",
+        scope: Scope::Everywhere,
+        pager: false,
+        run: monitor::run_monitor,
+    },
+    Command {
+        name: "capture",
+        args: &[arg("SERVICE", Service, Any)],
+        flags: &[&MATCH, &SIZE, &LIMIT_MESSAGES],
+        summary: "Capture bus traffic as pcapng, like busctl capture (redirect to a file)",
+        help: "Writes the messages monitor would show as pcapng with the D-Bus link type, \
+               for tshark or Wireshark: `rustemd-shell capture org.freedesktop.systemd1 > \
+               x.pcap`, then e.g. tshark -r x.pcap -Y 'dbus.member == \"Restart\"'. Refuses \
+               to write to a terminal. --size=SIZE cuts each message (default 4096 bytes).",
+        scope: Scope::Everywhere,
+        pager: false,
+        run: monitor::run_capture,
+    },
+    Command {
+        name: "bus-status",
+        args: &[arg("SERVICE", Service, Optional)],
+        flags: &[&AUGMENT_CREDS],
+        summary: "Show a peer's credentials, like busctl status (busctl status runs this)",
+        help: "Shows the credentials of SERVICE (a bus name) or of the process PID: PID, \
+               users, groups, command, cgroup and unit, capabilities. Without an argument, the \
+               bus itself: its address, scope and ID, and its owner's credentials. \
+               `busctl status X` runs this command.",
+        scope: Scope::Everywhere,
+        pager: true,
+        run: bus_status::run,
+    },
+    Command {
+        name: "watch",
+        args: &[
+            arg("UNIT|SERVICE", Service, One),
+            arg("PATH", Path, Optional),
+        ],
+        flags: &[],
+        summary: "Watch a unit or object live: state, PIDs, counters and a timeline of changes",
+        help: "watch UNIT (a unit name like myfirstservice.service) or watch SERVICE PATH. \
+               Shows ActiveState, SubState, MainPID, StatusText, NRestarts, watchdog and \
+               memory/CPU/tasks for a unit (every property for another object), then a \
+               timeline of changes as their signals arrive (PropertiesChanged, JobNew, \
+               JobRemoved), until Ctrl-C. On a terminal the view is redrawn in place and \
+               the counters, which send no signals, are re-read once a second.",
+        scope: Scope::Everywhere,
+        pager: false,
+        run: watch::run,
     },
     Command {
         name: "wait",
@@ -147,12 +257,17 @@ pub static COMMANDS: &[Command] = &[
             arg("OBJECT", Path, One),
             arg("INTERFACE", Interface, One),
             arg("SIGNAL", Text, One),
+            arg("VALUE", Text, Optional),
         ],
         flags: &[&QUIET],
-        summary: "Wait for a signal and print its body, like busctl wait",
-        help: "Subscribes to SIGNAL of INTERFACE at OBJECT (sent by SERVICE, when given) and \
-               returns when it arrives, printing its body as call prints a reply; the values \
-               become `_`. --timeout bounds the wait; Ctrl-C ends it.",
+        summary: "Wait for a signal, or for a property to reach a value",
+        help: "wait [SERVICE] OBJECT INTERFACE SIGNAL: subscribes to SIGNAL of INTERFACE at \
+               OBJECT (sent by SERVICE, when given) and returns when it arrives, printing its \
+               body as call prints a reply (busctl's wait); the values become `_`.\n  \
+               wait UNIT PROPERTY == VALUE, wait SERVICE PATH PROPERTY == VALUE (or !=): \
+               returns when the property has that value, e.g. `wait myfirstservice.service \
+               ActiveState == active`; the value becomes `_`. Driven by PropertiesChanged \
+               signals, never by polling. --timeout bounds the wait; Ctrl-C ends it.",
         scope: Scope::Everywhere,
         pager: false,
         run: wait::run,
@@ -332,7 +447,7 @@ const SYSTEMCTL: &str = "systemctl";
 
 /// busctl verbs whose command here has another name, because ours of the same name means
 /// something else (`status X` is a unit's status; `busctl status` is busctl's).
-const BUSCTL_VERBS: &[(&str, &str)] = &[];
+const BUSCTL_VERBS: &[(&str, &str)] = &[("status", "bus-status")];
 
 /// The command `busctl VERB` runs.
 pub fn busctl_verb(verb: &str) -> &str {
@@ -427,7 +542,7 @@ pub fn run_parsed(ctx: &mut Context<'_>, cmd: &Command, inv: &Invocation) -> Res
 
 /// `busctl [OPTIONS] VERB ARGS…`: the verb and every other word (options kept, since they
 /// may come anywhere). `None` when there is no verb (`busctl` alone lists, like busctl).
-fn split_busctl(words: &[String]) -> Option<(String, Vec<String>)> {
+pub fn split_busctl(words: &[String]) -> Option<(String, Vec<String>)> {
     let all: Vec<&spec::Flag> = flags::LINE
         .iter()
         .chain(flags::SESSION)
@@ -497,6 +612,18 @@ pub(crate) fn timeout(inv: &Invocation) -> Result<Option<Duration>, String> {
     }
 }
 
+/// A busctl boolean option (`--expect-reply=no`), read like systemd's `parse_boolean()`.
+pub(crate) fn bool_flag(inv: &Invocation, long: &str, default: bool) -> Result<bool, Error> {
+    match inv.value(long) {
+        None => Ok(default),
+        Some(v) => crate::busctl::args::parse_boolean(v).ok_or_else(|| {
+            Error::new(format!(
+                "Failed to parse boolean argument to --{long}=: {v}."
+            ))
+        }),
+    }
+}
+
 /// busctl's `Failed to …: <bus_error_message>`, keeping the error's kind.
 pub(crate) fn failed(what: impl std::fmt::Display, e: &CallError) -> Error {
     Error::call(e, format!("{what}: {}", crate::busctl::error_message(e)))
@@ -517,17 +644,20 @@ mod tests {
                 "call",
                 "call [OPTIONS] SERVICE PATH INTERFACE METHOD [SIGNATURE [ARGUMENT...]]",
             ),
-            ("tree", "tree [SERVICE...]"),
+            ("tree", "tree [OPTIONS] [SERVICE...]"),
             (
                 "get-property",
-                "get-property SERVICE PATH INTERFACE PROPERTY...",
+                "get-property [OPTIONS] SERVICE PATH INTERFACE PROPERTY...",
             ),
             (
                 "introspect",
                 "introspect [OPTIONS] SERVICE PATH [INTERFACE]",
             ),
             ("help", "help [COMMAND]"),
-            ("wait", "wait [OPTIONS] [SERVICE] OBJECT INTERFACE SIGNAL"),
+            (
+                "wait",
+                "wait [OPTIONS] [SERVICE] OBJECT INTERFACE SIGNAL [VALUE]",
+            ),
         ];
         for (name, want) in rows {
             assert_eq!(find(name).unwrap().usage(), want);

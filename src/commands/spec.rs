@@ -73,6 +73,8 @@ impl Flag {
     /// `-q, --quiet` / `--timeout=SECS`, as help and the man page show it.
     pub fn spelling(&self) -> String {
         let mut s = match self.short {
+            // A short option without a long name of its own (busctl's `-j`).
+            Some(c) if self.long.len() == 1 => format!("-{c}"),
             Some(c) => format!("-{c}, --{}", self.long),
             None => format!("--{}", self.long),
         };
@@ -241,6 +243,15 @@ impl Invocation {
             .rev()
             .find(|(f, _)| f.long == long)
             .and_then(|(_, v)| v.as_deref())
+    }
+
+    /// Every value given to `--long`, in order (`--match` may be repeated).
+    pub fn values(&self, long: &str) -> impl Iterator<Item = &str> + '_ {
+        let long = long.to_string();
+        self.flags
+            .iter()
+            .filter(move |(f, _)| f.long == long)
+            .filter_map(|(_, v)| v.as_deref())
     }
 
     /// The session-wide flags that were given (one-shot CLI use).

@@ -1,4 +1,5 @@
-//! `tree`: busctl's object tree.
+//! `tree`: busctl's object tree (`--list`: the paths, one per line). Without SERVICE, every
+//! acquired name (`--unique` adds the unique ones).
 
 use crate::bus::connection::CallError;
 use crate::busctl::tree::{discover, render};
@@ -15,7 +16,11 @@ pub fn run(ctx: &mut Context<'_>, inv: &Invocation) -> Result<Value, Error> {
             .block_on(s.bus.list_names(false))
             .map_err(|e| failed("Failed to get name list", &e))?
             .into_iter()
-            .filter(|n| !n.starts_with(':'))
+            .filter(|n| {
+                let unique = n.starts_with(':');
+                (unique && inv.has("unique"))
+                    || (!unique && (inv.has("acquired") || !inv.has("unique")))
+            })
             .collect();
         names.sort();
         names
@@ -40,7 +45,13 @@ pub fn run(ctx: &mut Context<'_>, inv: &Invocation) -> Result<Value, Error> {
             writeln!(ctx.out, "{f}")?;
         }
         failures |= !found.failures.is_empty();
-        ctx.out.write_all(render(&found.paths).as_bytes())?;
+        if inv.has("list") {
+            for p in &found.paths {
+                writeln!(ctx.out, "{p}")?;
+            }
+        } else {
+            ctx.out.write_all(render(&found.paths).as_bytes())?;
+        }
     }
     if failures {
         return Err(Error::new(

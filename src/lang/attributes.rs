@@ -26,7 +26,7 @@ pub fn attribute_names(s: &Session, v: &Value, fetch: bool) -> Vec<(String, Stri
                 .iter()
                 .map(|n| (n.to_string(), String::new()))
                 .collect();
-            if let Some(node) = node(s, &o.service, &o.path, fetch) {
+            if let Some(node) = object_node(s, o, fetch) {
                 for i in &node.interfaces {
                     out.push((i.short_name().to_string(), i.name.clone()));
                 }
@@ -35,7 +35,7 @@ pub fn attribute_names(s: &Session, v: &Value, fetch: bool) -> Vec<(String, Stri
         }
         Value::Interface(i) => {
             let mut out = Vec::new();
-            if let Some(node) = node(s, &i.object.service, &i.object.path, fetch)
+            if let Some(node) = object_node(s, &i.object, fetch)
                 && let Some(iface) = node.interface(&i.name)
             {
                 for m in &iface.methods {
@@ -67,6 +67,25 @@ pub fn property_hint(sig: &str, flags: &str) -> String {
 }
 
 /// Introspection from the cache, or fetched within [`FETCH_LIMIT`] when allowed.
+/// [`node`] of an object value, on its own machine's bus.
+pub fn object_node(
+    s: &Session,
+    o: &crate::lang::value::ObjectRef,
+    fetch: bool,
+) -> Option<std::sync::Arc<crate::bus::introspect::Node>> {
+    if o.target.is_none() {
+        return node(s, &o.service, &o.path, fetch);
+    }
+    let e = s.endpoint(o.target.as_ref());
+    if let Some(n) = e.cache.cached(&o.service, &o.path) {
+        return Some(n);
+    }
+    if !fetch {
+        return None;
+    }
+    s.block_on_within(FETCH_LIMIT, e.cache.get(&e.bus, &o.service, &o.path))
+}
+
 pub fn node(
     s: &Session,
     service: &str,

@@ -16,6 +16,7 @@ use std::collections::HashMap;
 use std::fmt::Write as _;
 use std::rc::Rc;
 
+use crate::bus::connection::BusTarget;
 use crate::bus::names;
 use crate::lang::ast::FuncDef;
 use crate::lang::builtins::Builtin;
@@ -103,6 +104,8 @@ pub struct ObjectRef {
     pub path: String,
     /// How it was made, for printing: "object", "unit NAME", "manager".
     pub label: String,
+    /// Another machine's bus (`machine=`, `host=`); `None` is the session's.
+    pub target: Option<BusTarget>,
 }
 
 /// One interface of an object (`o.Service`).
@@ -119,14 +122,21 @@ pub struct MethodRef {
     pub name: String,
 }
 
-/// A new object value (introspected lazily, on first use), after checking its names.
-pub fn object_value(service: &str, path: &str, label: &str) -> Result<Value, Error> {
+/// A new object value (introspected lazily, on first use), after checking its names; on
+/// `target`'s bus, or the session's.
+pub fn object_value(
+    service: &str,
+    path: &str,
+    label: &str,
+    target: Option<BusTarget>,
+) -> Result<Value, Error> {
     names::check_bus_name(service).map_err(|m| Error::py(PyExc::ValueError, m))?;
     names::check_object_path(path).map_err(|m| Error::py(PyExc::ValueError, m))?;
     Ok(Value::Object(Rc::new(ObjectRef {
         service: service.to_string(),
         path: path.to_string(),
         label: label.to_string(),
+        target,
     })))
 }
 
@@ -687,7 +697,17 @@ impl Value {
                 let _ = write!(out, "range({a}, {b}, {c})");
             }
             Value::Object(o) => {
-                let _ = write!(out, "<{} {} at {}>", o.label, o.service, o.path);
+                let _ = write!(out, "<{} {} at {}", o.label, o.service, o.path);
+                match &o.target {
+                    Some(BusTarget::Machine(m)) => {
+                        let _ = write!(out, " on machine {m}");
+                    }
+                    Some(BusTarget::Host(h)) => {
+                        let _ = write!(out, " on host {h}");
+                    }
+                    _ => {}
+                }
+                out.push('>');
             }
             Value::Interface(i) => {
                 let _ = write!(out, "<{} of {}>", i.name, i.object.path);

@@ -16,7 +16,7 @@ use crate::bus::names;
 use crate::bus::session::Session;
 use crate::commands::{self, ArgKind, Command, Origin};
 use crate::lang::ast::{Arg, Expr, ExprKind, StmtKind};
-use crate::lang::attributes::{FETCH_LIMIT, attribute_names, node, property_hint};
+use crate::lang::attributes::{FETCH_LIMIT, attribute_names, node, object_node, property_hint};
 use crate::lang::builtins::{self, Args, Func};
 use crate::lang::interp::Vars;
 use crate::lang::lexer::{Token, TokenKind, lex};
@@ -441,7 +441,7 @@ impl Completer {
                 match &recv {
                     Value::Module(m) => builtins::module_attr(m, name),
                     Value::Object(o) => {
-                        let n = node(&self.session, &o.service, &o.path, fetch)?;
+                        let n = object_node(&self.session, o, fetch)?;
                         let i = n.interface_by_short(name)?;
                         Some(Value::Interface(Rc::new(
                             crate::lang::value::InterfaceRef {
@@ -451,7 +451,7 @@ impl Completer {
                         )))
                     }
                     Value::Interface(i) => {
-                        let n = node(&self.session, &i.object.service, &i.object.path, fetch)?;
+                        let n = object_node(&self.session, &i.object, fetch)?;
                         n.interface(&i.name)?.method(name)?;
                         Some(Value::Method(Rc::new(crate::lang::value::MethodRef {
                             interface: i.clone(),

@@ -9,6 +9,7 @@ pub mod time;
 pub mod transient;
 pub mod unit;
 
+use crate::bus::connection::{Bus, CallError};
 use crate::bus::path;
 
 pub const SERVICE: &str = "org.freedesktop.systemd1";
@@ -19,4 +20,32 @@ pub const MANAGER_IFACE: &str = "org.freedesktop.systemd1.Manager";
 /// The object path systemd serves a unit at.
 pub fn unit_path(name: &str) -> String {
     path::encode(UNIT_PREFIX, name)
+}
+
+/// Ask systemd to send unit and job signals (`Manager.Subscribe`). systemd sends
+/// PropertiesChanged, JobNew and JobRemoved only while some client is subscribed; the
+/// subscription ends with our connection.
+pub async fn subscribe(bus: &Bus) -> Result<(), CallError> {
+    bus.call(SERVICE, MANAGER_PATH, Some(MANAGER_IFACE), "Subscribe", &[])
+        .await
+        .map(|_| ())
+}
+
+/// Is `word` a unit name rather than a bus name (`x.service`, `foo@bar.socket`)?
+pub fn is_unit_name(word: &str) -> bool {
+    const TYPES: &[&str] = &[
+        "service",
+        "socket",
+        "target",
+        "device",
+        "mount",
+        "automount",
+        "swap",
+        "timer",
+        "path",
+        "slice",
+        "scope",
+    ];
+    word.rsplit_once('.')
+        .is_some_and(|(name, kind)| !name.is_empty() && TYPES.contains(&kind))
 }

@@ -95,7 +95,7 @@ fn dash_dash_and_verb_help_are_accepted() {
         .input("tree --help\n")
         .run()
         .success()
-        .stdout_has("usage: tree [SERVICE...]");
+        .stdout_has("usage: tree [OPTIONS] [SERVICE...]");
 }
 
 #[test]
@@ -297,7 +297,7 @@ fn manpage_documents_options_verbs_and_exit_statuses() {
         .stdout_has(".TH RUSTEMD\\-SHELL 1")
         .stdout_has(".SH EXIT STATUS")
         .stdout_has("\\-\\-no\\-pager")
-        .stdout_has("get\\-property SERVICE PATH INTERFACE PROPERTY...");
+        .stdout_has("get\\-property [OPTIONS] SERVICE PATH INTERFACE PROPERTY...");
     // Commands of the program are not commands of the prompt.
     shell()
         .input("manpage\n")

@@ -2,6 +2,7 @@
 //! (`dbus_service`, `shell_bus`, `busctl_echo`), the terminal (`pty`), and real systemd in a throwaway
 //! sandbox (`sandbox`, `workshop`).
 mod busctl_echo;
+mod busctl_rest;
 mod cli;
 mod dbus_service;
 mod language;

@@ -804,3 +804,42 @@ fn pty_typing_16000_characters_with_colour_on_stays_interactive() {
     p.expect_line("32000");
     p.exit_with_ctrl_d();
 }
+
+#[test]
+fn pty_ctrl_c_ends_monitor_and_watch_back_to_the_prompt() {
+    use crate::support::testservice::{ECHO_IFACE, ECHO_NAME, ECHO_PATH};
+    let mut p = Pty::shell();
+    p.line(&format!("monitor {ECHO_NAME}"));
+    p.expect_text("Monitoring bus message stream.");
+    // Messages show live, while it runs.
+    let deadline = Instant::now() + WAIT;
+    loop {
+        crate::support::dbus::busctl(&[
+            "call", ECHO_NAME, ECHO_PATH, ECHO_IFACE, "Echo", "s", "live",
+        ]);
+        p.pump();
+        if p.view().0.text().contains("STRING \"live\";") {
+            break;
+        }
+        assert!(
+            Instant::now() < deadline,
+            "monitor showed nothing:\n{}",
+            p.since_mark()
+        );
+        std::thread::sleep(Duration::from_millis(100));
+    }
+    p.send(CTRL_C);
+    p.expect_prompt();
+    p.assert_alive();
+    // watch on an object: Ctrl-C ends it too.
+    p.line(&format!("watch {TEST_NAME} {TEST_PATH}"));
+    p.expect_text("changes (Ctrl-C ends):");
+    p.send(CTRL_C);
+    // The view redraws itself in place, so look at the cursor's row for the prompt.
+    p.wait_until("the prompt after watch", WAIT, |v| {
+        v.cursor_row().trim_end() == PROMPT.trim_end()
+    });
+    p.line("1+1");
+    p.expect_line("2");
+    p.exit_with_ctrl_d();
+}

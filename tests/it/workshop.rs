@@ -8,7 +8,7 @@ use crate::support::shell::{Run, Shell, squeeze};
 /// Tests that restart myfirstservice.service (its MainPID changes) run one at a time.
 static MYFIRST_LOCK: std::sync::Mutex<()> = std::sync::Mutex::new(());
 
-fn lock() -> std::sync::MutexGuard<'static, ()> {
+pub(crate) fn lock() -> std::sync::MutexGuard<'static, ()> {
     MYFIRST_LOCK.lock().unwrap_or_else(|e| e.into_inner())
 }
 

@@ -376,7 +376,10 @@ mod tests {
     #[test]
     fn binding_follows_the_declared_parameters() {
         let unit = find("unit");
-        assert_eq!(unit.usage(), "unit(name, bus=None, _autoload=False)");
+        assert_eq!(
+            unit.usage(),
+            "unit(name, bus=None, _autoload=False, machine=None, host=None)"
+        );
         let b = args(
             vec![Value::str("x.service")],
             vec![("_autoload", Value::Bool(true))],
@@ -394,10 +397,17 @@ mod tests {
             (args(vec![], vec![]), "is missing argument 'name'"),
             (
                 args(
-                    vec![Value::str("a"), Value::None, Value::None, Value::None],
+                    vec![
+                        Value::str("a"),
+                        Value::None,
+                        Value::None,
+                        Value::None,
+                        Value::None,
+                        Value::None,
+                    ],
                     vec![],
                 ),
-                "takes at most 3 positional arguments",
+                "takes at most 5 positional arguments",
             ),
             (
                 args(vec![], vec![("nmae", Value::str("a"))]),

@@ -2,6 +2,7 @@
 //! (`unit` and `pystemd.systemd1.Unit` are one function).
 
 use super::{Bound, Builtin, Func, R};
+use crate::bus::connection::BusTarget;
 use crate::bus::path;
 use crate::lang::error::Error;
 use crate::lang::value::{IntKind, Value, object_value};
@@ -10,20 +11,36 @@ use crate::systemd;
 pub static BUILTINS: &[Builtin] = &[
     pure!(
         "object",
-        ["service", "path", "bus=None", "_autoload=False"],
-        "A D-Bus object; its interfaces are attributes: object(s, p).Properties",
+        [
+            "service",
+            "path",
+            "bus=None",
+            "_autoload=False",
+            "machine=None",
+            "host=None"
+        ],
+        "A D-Bus object; its interfaces are attributes: object(s, p).Properties \
+         (machine='NAME': a local container's, host='[USER@]HOST': over ssh)",
         b_object
     ),
     pure!(
         "unit",
-        ["name", "bus=None", "_autoload=False"],
-        "A systemd unit object: unit('x.service').Service.MainPID",
+        [
+            "name",
+            "bus=None",
+            "_autoload=False",
+            "machine=None",
+            "host=None"
+        ],
+        "A systemd unit object: unit('x.service').Service.MainPID (machine=, host= as \
+         for object)",
         b_unit
     ),
     pure!(
         "manager",
-        ["bus=None", "_autoload=False"],
-        "The systemd manager object: manager().Manager.GetUnitByPID(pid())",
+        ["bus=None", "_autoload=False", "machine=None", "host=None"],
+        "The systemd manager object: manager().Manager.GetUnitByPID(pid()) (machine=, \
+         host= as for object)",
         b_manager
     ),
     pure!(
@@ -72,8 +89,29 @@ pub static BUILTINS: &[Builtin] = &[
     pure!("os.getpid", [], "Same as pid()", b_pid),
 ];
 
+/// `machine=` or `host=`: another machine's bus (`None`: the session's).
+fn target(a: &Bound) -> R<Option<BusTarget>> {
+    let text = |name: &str| -> R<Option<String>> {
+        match a.named(name) {
+            None | Some(Value::None) => Ok(None),
+            Some(v) => v.as_text().map(Some).ok_or_else(|| {
+                Error::new(format!("{name}= must be a string, got {}", v.type_name()))
+            }),
+        }
+    };
+    match (text("machine")?, text("host")?) {
+        (Some(_), Some(_)) => Err(Error::new("give machine= or host=, not both")),
+        (Some(m), None) => Ok(Some(BusTarget::Machine(m))),
+        (None, Some(h)) => {
+            crate::bus::remote::host_command(&h).map_err(Error::new)?;
+            Ok(Some(BusTarget::Host(h)))
+        }
+        (None, None) => Ok(None),
+    }
+}
+
 fn b_object(a: &Bound) -> R<Value> {
-    object_value(&a.text(0)?, &a.text(1)?, "object")
+    object_value(&a.text(0)?, &a.text(1)?, "object", target(a)?)
 }
 
 fn b_unit(a: &Bound) -> R<Value> {
@@ -87,11 +125,17 @@ fn b_unit(a: &Bound) -> R<Value> {
         systemd::SERVICE,
         &systemd::unit_path(&name),
         &format!("unit {name}"),
+        target(a)?,
     )
 }
 
-fn b_manager(_: &Bound) -> R<Value> {
-    object_value(systemd::SERVICE, systemd::MANAGER_PATH, "manager")
+fn b_manager(a: &Bound) -> R<Value> {
+    object_value(
+        systemd::SERVICE,
+        systemd::MANAGER_PATH,
+        "manager",
+        target(a)?,
+    )
 }
 
 fn b_path_encode(a: &Bound) -> R<Value> {

@@ -399,8 +399,11 @@ fn b_run(it: &mut Interp, a: Bound) -> R<Value> {
         (None, false) => None,
     }
     .filter(|t| t != it.session.bus.target());
-    let other_bus = target.map(|t| Bus::new(t, std::time::Duration::from_secs(25)));
-    let table = property_table(it, other_bus.as_ref(), &name)?;
+    // That bus's connection is the session's for it, so the unit object returned reads its
+    // properties there too.
+    let other = target.as_ref().map(|t| it.session.endpoint(Some(t)));
+    let other_bus = other.as_ref().map(|e| e.bus.clone());
+    let table = property_table(it, other_bus.as_deref(), &name)?;
     let wait = a.flag("wait");
     let want_pty = a.flag("pty");
     let stdin = fd_arg(&a, "stdin")?;
@@ -521,7 +524,7 @@ fn b_run(it: &mut Interp, a: Bound) -> R<Value> {
     let list = prop_list(props.into_iter().map(|(k, d)| prop(&k, d)).collect());
 
     let s = it.session.clone();
-    let bus: &Bus = other_bus.as_ref().unwrap_or(&s.bus);
+    let bus: &Bus = other_bus.as_deref().unwrap_or(&s.bus);
     let wait_job = a.named("wait_for_activation").is_none_or(Value::truthy) || follow;
     it.out.flush()?;
     let start =
@@ -603,6 +606,7 @@ fn b_run(it: &mut Interp, a: Bound) -> R<Value> {
         systemd::SERVICE,
         &systemd::unit_path(&name),
         &format!("unit {name}"),
+        target,
     )
 }
 

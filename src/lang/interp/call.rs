@@ -185,10 +185,10 @@ impl Interp {
             data.push(to_data(&v, &sig, &label).map_err(Error::type_error)?);
         }
         builtins::confirm_self_stop(&o.service, &o.path, &m.interface.name, &m.name, &data)?;
-        let s = &self.session;
+        let e = self.session.endpoint(o.target.as_ref());
         let reply =
             self.bus(
-                s.bus
+                e.bus
                     .call(&o.service, &o.path, Some(&m.interface.name), &m.name, &data),
             )?;
         Ok(reply_value(&reply.values))

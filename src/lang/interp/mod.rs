@@ -288,8 +288,8 @@ impl Interp {
 
     /// The introspection of an object (cached).
     pub fn introspect(&self, o: &ObjectRef) -> R<Arc<Node>> {
-        let s = &self.session;
-        self.bus(s.cache.get(&s.bus, &o.service, &o.path))
+        let e = self.session.endpoint(o.target.as_ref());
+        self.bus(e.cache.get(&e.bus, &o.service, &o.path))
             .map_err(|e| e.context(format!("cannot introspect {} on {}", o.path, o.service)))
     }
 
@@ -415,8 +415,8 @@ impl Interp {
             }
             let o = &i.object;
             let args = [Data::Str(i.name.clone()), Data::Str(name.to_string())];
-            let s = &self.session;
-            let reply = self.bus(s.bus.call(
+            let e = self.session.endpoint(o.target.as_ref());
+            let reply = self.bus(e.bus.call(
                 &o.service,
                 &o.path,
                 Some("org.freedesktop.DBus.Properties"),
@@ -468,8 +468,8 @@ impl Interp {
             Data::Str(name.to_string()),
             Data::Variant(Box::new(data)),
         ];
-        let s = &self.session;
-        self.bus(s.bus.call(
+        let e = self.session.endpoint(o.target.as_ref());
+        self.bus(e.bus.call(
             &o.service,
             &o.path,
             Some("org.freedesktop.DBus.Properties"),

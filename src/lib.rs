@@ -23,6 +23,7 @@ mod cli;
 mod commands;
 mod lang;
 mod repl;
+mod suggest;
 mod systemd;
 mod term;
 

@@ -7,6 +7,7 @@
 use crate::bus::data::Data;
 use crate::bus::sig::Sig;
 use crate::bus::wire::MAX_TOTAL_DEPTH;
+use crate::systemd::syntax::parse_boolean;
 
 use super::cnum::{
     Errno, safe_atod, safe_atoi16, safe_atoi32, safe_atoi64, safe_atou8, safe_atou16, safe_atou32,
@@ -238,19 +239,6 @@ fn num<T>(
     f: impl Fn(&str) -> Result<T, Errno>,
 ) -> Result<T, ArgsError> {
     f(word).map_err(|errno| bad(word, what, errno))
-}
-
-/// systemd's `parse_boolean()`.
-pub fn parse_boolean(v: &str) -> Option<bool> {
-    const YES: [&str; 6] = ["1", "yes", "y", "true", "t", "on"];
-    const NO: [&str; 6] = ["0", "no", "n", "false", "f", "off"];
-    if YES.iter().any(|w| w.eq_ignore_ascii_case(v)) {
-        Some(true)
-    } else if NO.iter().any(|w| w.eq_ignore_ascii_case(v)) {
-        Some(false)
-    } else {
-        None
-    }
 }
 
 #[cfg(test)]

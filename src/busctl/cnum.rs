@@ -304,8 +304,8 @@ fn hex_float(s: &[u8]) -> (f64, usize) {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::busctl::args::parse_boolean;
     use crate::busctl::format::format_g;
+    use crate::systemd::syntax::parse_boolean;
 
     #[test]
     fn numbers_like_busctl_252() {

@@ -289,9 +289,7 @@ fn fill_process(row: &mut Row, pid: Option<u32>, uid: Option<u32>, augment: bool
         } else {
             "n/a".into()
         });
-        if augment
-            && let Some(unit) = cgroup::systemd_cgroup(p).and_then(|cg| cgroup::cgroup_unit(&cg))
-        {
+        if augment && let Some(unit) = cgroup::systemd_cgroup(p).and_then(|cg| cgroup::unit(&cg)) {
             if let Some(s) = unit
                 .strip_prefix("session-")
                 .and_then(|s| s.strip_suffix(".scope"))

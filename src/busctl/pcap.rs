@@ -86,33 +86,11 @@ pub fn frame(out: &mut Vec<u8>, message: &[u8], usec: u64, snaplen: u32) {
     u32s(out, length);
 }
 
-/// busctl's `--size=SIZE` (systemd's `parse_size()` with base 1024: `4096`, `64K`, `1.5M`).
+/// busctl's `--size=SIZE` (systemd's `parse_size()` with base 1024: `4096`, `64K`, `1.5M`),
+/// with busctl's messages.
 pub fn parse_size(s: &str) -> Result<u32, String> {
-    let bad = || format!("Failed to parse size '{s}': Invalid argument");
-    let t = s.trim();
-    let num_end = t
-        .find(|c: char| !(c.is_ascii_digit() || c == '.'))
-        .unwrap_or(t.len());
-    let (num, suffix) = t.split_at(num_end);
-    let factor: u64 = match suffix.trim_start() {
-        "" | "B" => 1,
-        "K" => 1 << 10,
-        "M" => 1 << 20,
-        "G" => 1 << 30,
-        "T" => 1 << 40,
-        _ => return Err(bad()),
-    };
-    let (int, frac) = num.split_once('.').unwrap_or((num, ""));
-    let int: u64 = int.parse().map_err(|_| bad())?;
-    let frac: f64 = if frac.is_empty() {
-        0.0
-    } else {
-        format!("0.{frac}").parse().map_err(|_| bad())?
-    };
-    let size = int
-        .checked_mul(factor)
-        .and_then(|v| v.checked_add((frac * factor as f64) as u64))
-        .ok_or_else(|| "Size out of range.".to_string())?;
+    let size = crate::systemd::syntax::parse_size(s)
+        .ok_or_else(|| format!("Failed to parse size '{s}': Invalid argument"))?;
     match u32::try_from(size) {
         Ok(0) => Err(format!(
             "--size={s}: a capture needs at least one byte per message"

@@ -616,7 +616,7 @@ pub(crate) fn timeout(inv: &Invocation) -> Result<Option<Duration>, String> {
 pub(crate) fn bool_flag(inv: &Invocation, long: &str, default: bool) -> Result<bool, Error> {
     match inv.value(long) {
         None => Ok(default),
-        Some(v) => crate::busctl::args::parse_boolean(v).ok_or_else(|| {
+        Some(v) => crate::systemd::syntax::parse_boolean(v).ok_or_else(|| {
             Error::new(format!(
                 "Failed to parse boolean argument to --{long}=: {v}."
             ))

@@ -10,7 +10,8 @@ use crate::bus::data::Data;
 use crate::lang::command::Context;
 use crate::lang::error::Error;
 use crate::lang::value::Value;
-use crate::systemd::time::{format_ago, format_bytes, format_timespan, format_timestamp};
+use crate::systemd::syntax::format_bytes;
+use crate::systemd::time::{format_ago, format_timespan, format_timestamp};
 use crate::systemd::{self, MANAGER_IFACE, MANAGER_PATH, SERVICE};
 
 use super::{Invocation, failed, units};

@@ -92,7 +92,7 @@ pub fn value_is(v: &Data, want: &str) -> bool {
     let int = |n: i128| want.trim().parse::<i128>().is_ok_and(|w| w == n);
     match v {
         Data::Str(s) | Data::Path(s) | Data::Signature(s) => s == want,
-        Data::Bool(b) => crate::busctl::args::parse_boolean(want) == Some(*b),
+        Data::Bool(b) => crate::systemd::syntax::parse_boolean(want) == Some(*b),
         Data::Byte(n) => int((*n).into()),
         Data::I16(n) => int((*n).into()),
         Data::U16(n) => int((*n).into()),

@@ -5,6 +5,7 @@
 pub mod cgroup;
 pub mod job;
 pub mod properties;
+pub mod syntax;
 pub mod time;
 pub mod transient;
 pub mod unit;
@@ -33,19 +34,6 @@ pub async fn subscribe(bus: &Bus) -> Result<(), CallError> {
 
 /// Is `word` a unit name rather than a bus name (`x.service`, `foo@bar.socket`)?
 pub fn is_unit_name(word: &str) -> bool {
-    const TYPES: &[&str] = &[
-        "service",
-        "socket",
-        "target",
-        "device",
-        "mount",
-        "automount",
-        "swap",
-        "timer",
-        "path",
-        "slice",
-        "scope",
-    ];
     word.rsplit_once('.')
-        .is_some_and(|(name, kind)| !name.is_empty() && TYPES.contains(&kind))
+        .is_some_and(|(name, kind)| !name.is_empty() && unit::TYPES.contains(&kind))
 }

@@ -18,6 +18,7 @@
 use crate::bus::data::Data;
 use crate::bus::introspect::Node;
 use crate::bus::sig::Sig;
+use crate::systemd::syntax::{parse_boolean, parse_size};
 
 /// The settable properties of one unit type, with their D-Bus types, from introspection.
 #[derive(Clone, Debug, Default)]
@@ -145,7 +146,7 @@ impl PropertyTable {
                 let d = if l.contains(&lower) || lower.contains(&l) {
                     l.len().abs_diff(lower.len()).min(2)
                 } else {
-                    edit_distance(&lower, &l)
+                    crate::suggest::edit_distance(&lower, &l)
                 };
                 (d, n)
             })
@@ -164,21 +165,6 @@ fn write_type(read: Sig) -> Sig {
         "a(sasasttttuii)" => Sig::parse("a(sasas)").unwrap_or(read),
         _ => read,
     }
-}
-
-fn edit_distance(a: &str, b: &str) -> usize {
-    let b: Vec<char> = b.chars().collect();
-    let mut prev: Vec<usize> = (0..=b.len()).collect();
-    for (i, ca) in a.chars().enumerate() {
-        let mut cur = vec![i + 1; b.len() + 1];
-        for (j, cb) in b.iter().enumerate() {
-            cur[j + 1] = (prev[j] + usize::from(ca != *cb))
-                .min(prev[j + 1] + 1)
-                .min(cur[j] + 1);
-        }
-        prev = cur;
-    }
-    prev[b.len()]
 }
 
 /// A systemd-run style `VALUE` for `target`: the name actually sent (a percentage of memory
@@ -316,43 +302,6 @@ fn parse_u64_text(name: &str, t: &str) -> Result<u64, String> {
     }
     parse_size(t)
         .ok_or_else(|| format!("{name}: '{t}' is not a number, a size (e.g. 10M) or infinity"))
-}
-
-/// systemd's `parse_size` with base 1024: `10M`, `1.5G`, `512K`, `100` (bytes).
-pub fn parse_size(t: &str) -> Option<u64> {
-    const UNITS: &[(&str, u64)] = &[
-        ("E", 1 << 60),
-        ("P", 1 << 50),
-        ("T", 1 << 40),
-        ("G", 1 << 30),
-        ("M", 1 << 20),
-        ("K", 1 << 10),
-        ("B", 1),
-        ("", 1),
-    ];
-    let t = t.trim();
-    let num_len = t
-        .find(|c: char| !(c.is_ascii_digit() || c == '.'))
-        .unwrap_or(t.len());
-    let (num, unit) = t.split_at(num_len);
-    let unit = unit.trim();
-    let unit = unit
-        .strip_suffix("iB")
-        .or_else(|| unit.strip_suffix('B').filter(|u| !u.is_empty()))
-        .unwrap_or(unit);
-    let mult = UNITS.iter().find(|(u, _)| *u == unit)?.1;
-    let value: f64 = num.parse().ok()?;
-    let bytes = value * mult as f64;
-    (bytes.is_finite() && bytes >= 0.0 && bytes < u64::MAX as f64).then_some(bytes as u64)
-}
-
-/// systemd's `parse_boolean`.
-pub fn parse_boolean(t: &str) -> Option<bool> {
-    match t.to_ascii_lowercase().as_str() {
-        "1" | "yes" | "y" | "true" | "t" | "on" => Some(true),
-        "0" | "no" | "n" | "false" | "f" | "off" => Some(false),
-        _ => None,
-    }
 }
 
 /// Words split like a shell (quotes group, backslashes escape).
@@ -623,23 +572,5 @@ mod tests {
         ] {
             assert!(text(name, bad).is_err(), "{name}={bad}");
         }
-    }
-
-    #[test]
-    fn sizes_and_booleans() {
-        let rows = [
-            ("10M", Some(10 << 20)),
-            ("1.5K", Some(1536)),
-            ("512", Some(512)),
-            ("1G", Some(1 << 30)),
-            ("10MiB", Some(10 << 20)),
-            ("x", None),
-            ("10Q", None),
-        ];
-        for (t, want) in rows {
-            assert_eq!(parse_size(t), want, "{t}");
-        }
-        assert_eq!(parse_boolean("On"), Some(true));
-        assert_eq!(parse_boolean("2"), None);
     }
 }

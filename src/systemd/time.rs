@@ -242,29 +242,6 @@ pub fn format_timestamp(usec: u64) -> String {
     String::from_utf8_lossy(&buf[..n]).into_owned()
 }
 
-/// systemd's `format_bytes`: `184.0K`, `10.0M`, `512B`.
-pub fn format_bytes(b: u64) -> String {
-    const UNITS: &[(&str, u64)] = &[
-        ("E", 1 << 60),
-        ("P", 1 << 50),
-        ("T", 1 << 40),
-        ("G", 1 << 30),
-        ("M", 1 << 20),
-        ("K", 1 << 10),
-    ];
-    for (i, &(suffix, factor)) in UNITS.iter().enumerate() {
-        if b >= factor {
-            // Exactly systemd's rounding (format_bytes_full).
-            let tenth = match UNITS.get(i + 1) {
-                Some(&(_, next)) => (b / next * 10 / 1024) % 10,
-                None => (b as u128 * 10 / factor as u128) as u64 % 10,
-            };
-            return format!("{}.{tenth}{suffix}", b / factor);
-        }
-    }
-    format!("{b}B")
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -278,9 +255,6 @@ mod tests {
         assert_eq!(format_ago(8_000_000), "8s ago");
         assert_eq!(format_ago(175_000_000), "2min 55s ago");
         assert_eq!(format_ago(17_000), "17ms ago");
-        assert_eq!(format_bytes(188_416), "184.0K");
-        assert_eq!(format_bytes(10 << 20), "10.0M");
-        assert_eq!(format_bytes(512), "512B");
         let t = format_timestamp(0);
         assert!(t.contains("1970-01-01") || t.contains("1969-12-31"), "{t}");
     }

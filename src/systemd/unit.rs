@@ -66,7 +66,7 @@ pub async fn resolve(bus: &Bus, word: &str) -> Result<String, CallError> {
 
 /// The unit this process runs in, from its cgroup (no bus round trip).
 pub fn own_unit() -> Option<String> {
-    cgroup::cgroup_unit(&cgroup::systemd_cgroup(std::process::id())?)
+    cgroup::unit(&cgroup::systemd_cgroup(std::process::id())?)
 }
 
 /// Manager methods whose first argument names a unit they stop or kill.

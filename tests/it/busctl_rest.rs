@@ -17,7 +17,7 @@ use std::time::{Duration, Instant};
 use crate::support::dbus::{
     PrivateBus, busctl, busctl_command_at, run_with_timeout, stderr, stdout,
 };
-use crate::support::sandbox::{Sandbox, script};
+use crate::support::sandbox::Sandbox;
 use crate::support::shell::{BIN, Run, Shell, squeeze};
 use crate::support::testservice::{ECHO_IFACE, ECHO_NAME, ECHO_PATH, TEST_NAME};
 use crate::support::tools;
@@ -682,35 +682,14 @@ fn notation_nesting_is_bounded_not_a_crash() {
 // ---------------------------------------------------------------------------------------------
 // On real systemd, in the shared sandbox.
 
-/// The shell inside the shared sandbox (in a scope, as a login would be).
+/// The shell inside the shared sandbox, in a scope of its own.
 fn in_sandbox() -> Shell {
-    let sb = Sandbox::shared();
-    let s = script();
-    let wrap = [
-        s.to_string_lossy().into_owned(),
-        "exec".into(),
-        sb.name().into(),
-        "--".into(),
-        "systemd-run".into(),
-        "--scope".into(),
-        "--quiet".into(),
-        "--".into(),
-    ];
-    let w: Vec<&str> = wrap.iter().map(String::as_str).collect();
-    Shell::new().wrapped(&w)
+    Sandbox::shared().shell()
 }
 
 #[track_caller]
 fn busctl_in_sandbox(args: &[&str]) -> std::process::Output {
-    let mut v = vec![
-        "env",
-        "SYSTEMD_COLORS=0",
-        "SYSTEMD_PAGER=",
-        "LC_ALL=C.UTF-8",
-        "busctl",
-    ];
-    v.extend_from_slice(args);
-    Sandbox::shared().exec(&v)
+    Sandbox::shared().tool("busctl", args)
 }
 
 /// Our `busctl ARGS` and busctl's, inside the sandbox, print the same.

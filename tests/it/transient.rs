@@ -6,22 +6,9 @@
 use crate::support::sandbox::{Sandbox, script};
 use crate::support::shell::{Run, Shell};
 
-/// The shell inside the shared sandbox, in a scope of its own (as scripts/workshop runs it).
+/// The shell inside the shared sandbox, in a scope of its own.
 fn shell() -> Shell {
-    let sb = Sandbox::shared();
-    let s = script();
-    let wrap: Vec<String> = vec![
-        s.to_string_lossy().into_owned(),
-        "exec".into(),
-        sb.name().into(),
-        "--".into(),
-        "systemd-run".into(),
-        "--scope".into(),
-        "--quiet".into(),
-        "--".into(),
-    ];
-    let w: Vec<&str> = wrap.iter().map(String::as_str).collect();
-    Shell::new().wrapped(&w)
+    Sandbox::shared().shell()
 }
 
 #[track_caller]
@@ -33,9 +20,9 @@ fn run(src: &str) -> Run {
 
 #[track_caller]
 fn systemctl(args: &[&str]) -> String {
-    let mut v = vec!["env", "SYSTEMD_COLORS=0", "SYSTEMD_PAGER=", "systemctl"];
-    v.extend_from_slice(args);
-    Sandbox::shared().exec_ok(&v)
+    let out = Sandbox::shared().tool("systemctl", args);
+    assert!(out.status.success(), "systemctl {args:?}: {out:?}");
+    String::from_utf8_lossy(&out.stdout).into_owned()
 }
 
 /// The value of one property as `systemctl show` prints it.

@@ -16,29 +16,14 @@ const SD: &str = "org.freedesktop.systemd1";
 const MANAGER: &str = "/org/freedesktop/systemd1";
 const MYFIRST: &str = "/org/freedesktop/systemd1/unit/myfirstservice_2eservice";
 
-/// The shell inside the shared sandbox, in a scope of its own (as a workshop login would be).
+/// The shell inside the shared sandbox, in a scope of its own.
 fn shell() -> Shell {
-    let sb = Sandbox::shared();
-    let s = script();
-    let wrap: Vec<String> = vec![
-        s.to_string_lossy().into_owned(),
-        "exec".into(),
-        sb.name().into(),
-        "--".into(),
-        "systemd-run".into(),
-        "--scope".into(),
-        "--quiet".into(),
-        "--".into(),
-    ];
-    let w: Vec<&str> = wrap.iter().map(String::as_str).collect();
-    Shell::new().wrapped(&w)
+    Sandbox::shared().shell()
 }
 
 #[track_caller]
 fn busctl_in_sandbox(args: &[&str]) -> std::process::Output {
-    let mut v = vec!["env", "SYSTEMD_COLORS=0", "SYSTEMD_PAGER=", "busctl"];
-    v.extend_from_slice(args);
-    Sandbox::shared().exec(&v)
+    Sandbox::shared().tool("busctl", args)
 }
 
 /// Properties whose values move between two reads (counters, clocks).

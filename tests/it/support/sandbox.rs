@@ -152,6 +152,39 @@ impl Sandbox {
         String::from_utf8_lossy(&out.stdout).into_owned()
     }
 
+    /// The shell inside this sandbox, in a scope of its own (as `scripts/workshop` runs it, so
+    /// it belongs to a unit as a workshop login would).
+    pub fn shell(&self) -> super::shell::Shell {
+        let s = script();
+        let wrap: Vec<String> = vec![
+            s.to_string_lossy().into_owned(),
+            "exec".into(),
+            self.name.clone(),
+            "--".into(),
+            "systemd-run".into(),
+            "--scope".into(),
+            "--quiet".into(),
+            "--".into(),
+        ];
+        let w: Vec<&str> = wrap.iter().map(String::as_str).collect();
+        super::shell::Shell::new().wrapped(&w)
+    }
+
+    /// A systemd tool (`busctl`, `systemctl`) inside, with plain output: no colours, no
+    /// pager, a UTF-8 locale.
+    #[track_caller]
+    pub fn tool(&self, tool: &str, args: &[&str]) -> Output {
+        let mut v = vec![
+            "env",
+            "SYSTEMD_COLORS=0",
+            "SYSTEMD_PAGER=",
+            "LC_ALL=C.UTF-8",
+            tool,
+        ];
+        v.extend_from_slice(args);
+        self.exec(&v)
+    }
+
     /// Take this sandbox down now (`scripts/sandbox down NAME`); returns that command's output.
     #[track_caller]
     pub fn down(&self) -> Output {

@@ -483,6 +483,10 @@ impl Commands for Registry {
     fn run(&self, ctx: &mut Context<'_>, name: &str, words: &[String]) -> Result<Value, Error> {
         run(ctx, name, words, Origin::Prompt)
     }
+
+    fn names(&self) -> Vec<&'static str> {
+        COMMANDS.iter().map(|c| c.name).collect()
+    }
 }
 
 /// Run command line `name words...` typed at `origin`.

@@ -26,9 +26,14 @@ fn main() {
 
     let demos = root.join("demos");
     println!("cargo::rerun-if-changed={}", demos.display());
-    let mut text = String::from("/// (name, path, text) of every demo, by name.\n");
+    let names = files(&demos, ".rsh");
+    let mut text = String::from("/// The demos' names, sorted.\npub static NAMES: &[&str] = &[\n");
+    for f in &names {
+        let _ = writeln!(text, "    {:?},", f.trim_end_matches(".rsh"));
+    }
+    text.push_str("];\n\n/// (name, path, text) of every demo, by name.\n");
     text.push_str("pub static DEMOS: &[(&str, &str, &str)] = &[\n");
-    for f in files(&demos, ".rsh") {
+    for f in names {
         let name = f.trim_end_matches(".rsh");
         let full = demos.join(&f);
         println!("cargo::rerun-if-changed={}", full.display());

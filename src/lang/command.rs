@@ -42,7 +42,12 @@ pub trait Commands {
     /// looked up by `ppcode`) runs here, with the interpreter at hand; `None` when `name` is
     /// not one of those, and [`Commands::run`] runs it. The engine still names no command:
     /// the implementation (a layer above) decides.
-    fn run_in(&self, _it: &mut Interp, _name: &str, _words: &[String]) -> Option<Result<Value, Error>> {
+    fn run_in(
+        &self,
+        _it: &mut Interp,
+        _name: &str,
+        _words: &[String],
+    ) -> Option<Result<Value, Error>> {
         None
     }
 }

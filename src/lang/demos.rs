@@ -16,6 +16,9 @@ mod embedded {
     include!(concat!(env!("OUT_DIR"), "/embedded_demos.rs"));
 }
 
+/// The names of the demos built in, sorted (for completion).
+pub static NAMES: &[&str] = embedded::NAMES;
+
 /// A demo built into the binary.
 #[derive(Clone, Copy, Debug)]
 pub struct Builtin {
@@ -28,11 +31,9 @@ pub struct Builtin {
 
 /// Every demo in `demos/`, sorted by name.
 pub fn builtin() -> impl Iterator<Item = Builtin> {
-    embedded::DEMOS.iter().map(|(name, path, text)| Builtin {
-        name,
-        path,
-        text,
-    })
+    embedded::DEMOS
+        .iter()
+        .map(|(name, path, text)| Builtin { name, path, text })
 }
 
 /// The demo called `name`.
@@ -40,9 +41,9 @@ pub fn find(name: &str) -> Option<Builtin> {
     builtin().find(|d| d.name == name)
 }
 
-/// The names of the demos (for completion and messages).
+/// The names of the demos (for messages).
 pub fn names() -> Vec<&'static str> {
-    builtin().map(|d| d.name).collect()
+    NAMES.to_vec()
 }
 
 /// How a step is played (`#@ MARK` before it).
@@ -427,7 +428,10 @@ d = {
     fn bad_demos_say_which_line() {
         let rows = [
             ("x = 1\n", "line 1: a demo starts with a comment line"),
-            ("# t\n#> x\n", "line 2: a checkpoint (#>) must follow a statement"),
+            (
+                "# t\n#> x\n",
+                "line 2: a checkpoint (#>) must follow a statement",
+            ),
             ("# t\nx\n\n#> y\n", "line 4: a checkpoint"),
             ("# t\n#@ loud\nx\n", "line 2: unknown mark 'loud'"),
             ("# t\n  x = 1\n", "line 2: a statement starts at column 0"),

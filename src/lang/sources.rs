@@ -86,7 +86,12 @@ fn function_of(text: &str, name: &str) -> Option<String> {
         {
             let end = closing(text, open)?;
             let args = &text[open + 1..end - 1];
-            let last = args.trim_end().trim_end_matches(',').rsplit(',').next()?.trim();
+            let last = args
+                .trim_end()
+                .trim_end_matches(',')
+                .rsplit(',')
+                .next()?
+                .trim();
             if last.chars().all(|c| c.is_ascii_alphanumeric() || c == '_') {
                 return Some(last.to_string());
             }

@@ -13,8 +13,8 @@ use std::sync::Mutex;
 
 use super::{Bound, Builtin, Func, R};
 use crate::lang::error::Error;
-use crate::lang::interp::Interp;
 use crate::lang::highlight;
+use crate::lang::interp::Interp;
 use crate::lang::sources;
 use crate::lang::value::Value;
 use crate::systemd::job;
@@ -349,7 +349,9 @@ pub fn shown(name: &str) -> Option<Shown> {
     let lines: Vec<&str> = text.lines().collect();
     let at = sources::line_in(path, &format!("name: \"{base}\","))?;
     // The `Demo {` line above, through its `},`.
-    let open = (0..at).rev().find(|&i| lines[i].trim_end().ends_with("Demo {"))?;
+    let open = (0..at)
+        .rev()
+        .find(|&i| lines[i].trim_end().ends_with("Demo {"))?;
     let indent = &lines[open][..lines[open].len() - lines[open].trim_start().len()];
     let close = (open..lines.len()).find(|&i| lines[i] == format!("{indent}}},"))?;
     Some(Shown {
@@ -388,7 +390,10 @@ mod tests {
             let shown = shown(&socal).unwrap();
             assert_eq!(shown.call, d.call);
             assert!(
-                shown.declared.text.contains(&format!("name: \"{}\"", d.name)),
+                shown
+                    .declared
+                    .text
+                    .contains(&format!("name: \"{}\"", d.name)),
                 "{}",
                 shown.declared.text
             );

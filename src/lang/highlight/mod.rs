@@ -15,7 +15,7 @@
 //! start a command line is the command table's knowledge, given by the caller).
 
 use std::ops::Range;
-use std::sync::{Arc, Mutex};
+use std::sync::{Arc, Mutex, OnceLock};
 
 use nu_ansi_term::{Color, Style};
 
@@ -70,30 +70,60 @@ const fn paint(fg: Color) -> Paint {
     }
 }
 
-/// The one table: each class, the scope the `.sublime-syntax` gives it, and its colour.
-pub const TABLE: &[(Class, &str, Paint)] = &[
-    (Class::Keyword, "keyword.control.rsh", paint(Color::Magenta)),
-    (Class::Str, "string.quoted.rsh", paint(Color::Green)),
-    (Class::Number, "constant.numeric.rsh", paint(Color::Cyan)),
-    (Class::Comment, "comment.line.rsh", paint(Color::DarkGray)),
+/// The one table: each class, the scope the `.sublime-syntax` gives it, the theme selector
+/// that colours it (the scope without the language, so Rust source shown by `ppcode` is
+/// coloured alike: `string` is a string in both), and its colour.
+pub const TABLE: &[(Class, &str, &str, Paint)] = &[
+    (
+        Class::Keyword,
+        "keyword.control.rsh",
+        "keyword.control, keyword.other, storage",
+        paint(Color::Magenta),
+    ),
+    (
+        Class::Str,
+        "string.quoted.rsh",
+        "string",
+        paint(Color::Green),
+    ),
+    (
+        Class::Number,
+        "constant.numeric.rsh",
+        "constant.numeric",
+        paint(Color::Cyan),
+    ),
+    (
+        Class::Comment,
+        "comment.line.rsh",
+        "comment",
+        paint(Color::DarkGray),
+    ),
     (
         Class::Command,
         "support.function.command.rsh",
+        "support.function.command",
         Paint {
             fg: Color::Blue,
             bold: true,
             underline: false,
         },
     ),
-    (Class::Shell, "string.unquoted.shell.rsh", paint(Color::Yellow)),
+    (
+        Class::Shell,
+        "string.unquoted.shell.rsh",
+        "string.unquoted.shell",
+        paint(Color::Yellow),
+    ),
     (
         Class::Function,
         "entity.name.function.rsh",
+        "entity.name.function",
         paint(Color::LightBlue),
     ),
     (
         Class::Error,
         "invalid.illegal.rsh",
+        "invalid",
         Paint {
             fg: Color::Red,
             bold: false,
@@ -106,8 +136,8 @@ pub const TABLE: &[(Class, &str, Paint)] = &[
 pub fn style(class: Class) -> Option<Style> {
     TABLE
         .iter()
-        .find(|(c, _, _)| *c == class)
-        .map(|(_, _, p)| p.style())
+        .find(|(c, _, _, _)| *c == class)
+        .map(|(_, _, _, p)| p.style())
 }
 
 /// Classified stretches of a source: byte ranges, in order, not overlapping.
@@ -191,11 +221,38 @@ pub fn source(src: &str, commands: &[&str]) -> String {
     paint_spans(src, &spans)
 }
 
-/// The loaded syntax and the theme made from [`TABLE`].
+/// The loaded syntax, for a list of commands.
 struct Loaded {
     commands: Vec<String>,
     set: syntect::parsing::SyntaxSet,
-    theme: syntect::highlighting::Theme,
+}
+
+/// The theme made from [`TABLE`].
+fn theme() -> &'static syntect::highlighting::Theme {
+    use std::str::FromStr;
+    use syntect::highlighting::{ScopeSelectors, StyleModifier, Theme, ThemeItem, ThemeSettings};
+    static THEME: OnceLock<Theme> = OnceLock::new();
+    THEME.get_or_init(|| Theme {
+        settings: ThemeSettings {
+            foreground: Some(marker(Class::Plain)),
+            ..ThemeSettings::default()
+        },
+        scopes: TABLE
+            .iter()
+            .filter_map(|(class, _, selector, _)| {
+                Some(ThemeItem {
+                    // The selectors are constants (a test parses them all).
+                    scope: ScopeSelectors::from_str(selector).ok()?,
+                    style: StyleModifier {
+                        foreground: Some(marker(*class)),
+                        background: None,
+                        font_style: None,
+                    },
+                })
+            })
+            .collect(),
+        ..Theme::default()
+    })
 }
 
 static LOADED: Mutex<Option<Arc<Loaded>>> = Mutex::new(None);
@@ -236,13 +293,14 @@ fn regex_escape(name: &str) -> String {
 }
 
 fn load(commands: &[&str]) -> Result<Arc<Loaded>, String> {
-    use std::str::FromStr;
-    use syntect::highlighting::{ScopeSelectors, StyleModifier, Theme, ThemeItem, ThemeSettings};
     use syntect::parsing::{SyntaxDefinition, SyntaxSetBuilder};
 
     let mut guard = LOADED.lock().unwrap_or_else(|e| e.into_inner());
     if let Some(l) = guard.as_ref()
-        && l.commands.iter().map(String::as_str).eq(commands.iter().copied())
+        && l.commands
+            .iter()
+            .map(String::as_str)
+            .eq(commands.iter().copied())
     {
         return Ok(l.clone());
     }
@@ -265,31 +323,9 @@ fn load(commands: &[&str]) -> Result<Arc<Loaded>, String> {
     let mut b = SyntaxSetBuilder::new();
     b.add(def);
     let set = b.build();
-    let scopes = TABLE
-        .iter()
-        .map(|(class, scope, _)| {
-            Ok(ThemeItem {
-                scope: ScopeSelectors::from_str(scope).map_err(|e| format!("{scope}: {e}"))?,
-                style: StyleModifier {
-                    foreground: Some(marker(*class)),
-                    background: None,
-                    font_style: None,
-                },
-            })
-        })
-        .collect::<Result<Vec<_>, String>>()?;
-    let theme = Theme {
-        settings: ThemeSettings {
-            foreground: Some(marker(Class::Plain)),
-            ..ThemeSettings::default()
-        },
-        scopes,
-        ..Theme::default()
-    };
     let loaded = Arc::new(Loaded {
         commands: commands.iter().map(|c| c.to_string()).collect(),
         set,
-        theme,
     });
     *guard = Some(loaded.clone());
     Ok(loaded)
@@ -297,20 +333,43 @@ fn load(commands: &[&str]) -> Result<Arc<Loaded>, String> {
 
 /// Classes through syntect and the `.sublime-syntax`.
 pub fn syntax_spans(src: &str, commands: &[&str]) -> Result<Spans, String> {
-    use syntect::easy::HighlightLines;
-    use syntect::util::LinesWithEndings;
-
     let l = load(commands)?;
     let syntax = l
         .set
         .syntaxes()
         .first()
         .ok_or("rsh.sublime-syntax defines no syntax")?;
-    let mut h = HighlightLines::new(syntax, &l.theme);
+    spans_with(src, syntax, &l.set)
+}
+
+/// Rust source (a builtin's, for `ppcode`), coloured by syntect's own Rust syntax through the
+/// same table.
+pub fn rust(src: &str) -> String {
+    use syntect::parsing::SyntaxSet;
+    static DEFAULTS: OnceLock<SyntaxSet> = OnceLock::new();
+    let set = DEFAULTS.get_or_init(SyntaxSet::load_defaults_newlines);
+    match set
+        .find_syntax_by_extension("rs")
+        .map(|syntax| spans_with(src, syntax, set))
+    {
+        Some(Ok(spans)) => paint_spans(src, &spans),
+        _ => src.to_string(),
+    }
+}
+
+fn spans_with(
+    src: &str,
+    syntax: &syntect::parsing::SyntaxReference,
+    set: &syntect::parsing::SyntaxSet,
+) -> Result<Spans, String> {
+    use syntect::easy::HighlightLines;
+    use syntect::util::LinesWithEndings;
+
+    let mut h = HighlightLines::new(syntax, theme());
     let mut out = Spans::new();
     let mut at = 0;
     for line in LinesWithEndings::from(src) {
-        let parts = h.highlight_line(line, &l.set).map_err(|e| e.to_string())?;
+        let parts = h.highlight_line(line, set).map_err(|e| e.to_string())?;
         for (st, text) in parts {
             let class = CLASSES
                 .get(usize::from(st.foreground.r))
@@ -439,13 +498,33 @@ mod tests {
 
     #[test]
     fn every_class_but_plain_has_one_scope_and_colour() {
+        use std::str::FromStr;
         for c in CLASSES {
-            let n = TABLE.iter().filter(|(x, _, _)| x == c).count();
+            let n = TABLE.iter().filter(|(x, _, _, _)| x == c).count();
             assert_eq!(n, usize::from(*c != Class::Plain), "{c:?}");
         }
-        for (_, scope, _) in TABLE {
+        for (_, scope, selector, _) in TABLE {
             assert!(SYNTAX.contains(scope), "{scope} is not in the syntax");
+            let sel = syntect::highlighting::ScopeSelectors::from_str(selector).unwrap();
+            let stack = syntect::parsing::ScopeStack::from_str(scope).unwrap();
+            assert!(
+                sel.does_match(stack.as_slice()).is_some(),
+                "{selector} / {scope}"
+            );
         }
+        let r = rust("fn f() -> u8 {\n    // c\n    let s = \"x\";\n    1\n}");
+        assert!(
+            r.contains(&Color::Green.paint("\"x\"").to_string()),
+            "{r:?}"
+        );
+        assert!(
+            r.contains(&Color::LightBlue.paint("f").to_string()),
+            "{r:?}"
+        );
+        assert!(
+            r.contains(&Color::DarkGray.paint("// c").to_string()),
+            "{r:?}"
+        );
     }
 
     #[test]

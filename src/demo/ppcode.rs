@@ -156,8 +156,7 @@ fn find(it: &mut Interp, name: &str) -> R<Shown> {
         Some(other) => match demos::find(name) {
             Some(d) => Ok(demo(d)),
             None => Err(Error::type_error(format!(
-                "ppcode: {name} is a {}, not a function (ppcode shows functions, builtins and \
-                 demos)",
+                "ppcode: {name} is not a function, builtin or demo (its type is {})",
                 other.type_name()
             ))),
         },

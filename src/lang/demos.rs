@@ -261,7 +261,7 @@ pub fn parse(text: &str, is_command: &dyn Fn(&str) -> bool) -> Result<Script, St
 }
 
 /// Text as a terminal shows it: colour and other escape sequences removed, carriage returns
-/// dropped.
+/// and other control characters dropped.
 pub fn plain(s: &str) -> String {
     let mut out = String::with_capacity(s.len());
     let mut chars = s.chars().peekable();
@@ -286,7 +286,8 @@ pub fn plain(s: &str) -> String {
                 }
                 _ => {}
             },
-            '\r' => {}
+            // Carriage returns and other control characters do not show.
+            c if c.is_control() && c != '\n' && c != '\t' => {}
             c => out.push(c),
         }
     }
@@ -466,7 +467,7 @@ d = {
             assert_eq!(check(&l(want), &l(got)), *ok, "{want:?} vs {got:?}");
         }
         assert_eq!(
-            output_lines("\x1b[1;32mok\x1b[0m  \r\n\x1b]0;t\x07x\n"),
+            output_lines("\x1b[1;32mok\x1b[0m  \r\n\x1b]0;t\x07\0x\n"),
             ["ok", "x"]
         );
         assert_eq!(output_lines(""), Vec::<String>::new());

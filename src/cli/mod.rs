@@ -410,6 +410,21 @@ mod tests {
     }
 
     #[test]
+    fn play_takes_a_file_and_its_options() {
+        let o = p(&["--play", "demos/x.rsh", "--no-pause", "--speed", "0"]).unwrap();
+        assert_eq!(o.mode, Mode::Play("demos/x.rsh".into()));
+        assert_eq!(o.argv, ["demos/x.rsh"]);
+        assert!(o.no_pause);
+        assert_eq!(o.speed, 0);
+        assert_eq!(
+            p(&["--play=y.rsh"]).unwrap().speed,
+            crate::demo::play::SPEED
+        );
+        assert!(p(&["--play"]).is_err());
+        assert!(p(&["--play", "x", "--speed=fast"]).is_err());
+    }
+
+    #[test]
     fn c_statements_then_arguments_become_argv() {
         // Regression: `-c 'print(1)' list` used to drop the -c statements silently.
         let o = p(&["-c", "print(1)", "list", "x"]).unwrap();

@@ -111,11 +111,19 @@ fn tty_demos_play_in_a_pty() {
     assert!(!ttys.is_empty(), "no demo needs a terminal");
     for path in ttys {
         let mut cmd = Command::new(script());
-        cmd.args(["exec", sb.name(), "--", "systemd-run", "--scope", "--quiet", "--"])
-            .arg(BIN)
-            .arg("--play")
-            .arg(&path)
-            .arg("--no-pause");
+        cmd.args([
+            "exec",
+            sb.name(),
+            "--",
+            "systemd-run",
+            "--scope",
+            "--quiet",
+            "--",
+        ])
+        .arg(BIN)
+        .arg("--play")
+        .arg(&path)
+        .arg("--no-pause");
         let mut p = Pty::spawn_cmd(cmd, home());
         let v = p.wait_until("the summary", SLOW, |v| v.text().contains("passed"));
         let text = v.text();
@@ -177,7 +185,10 @@ fn playback_pauses_for_enter_back_skip_and_quit() {
         v.text().contains("quit")
     });
     let all = String::from_utf8_lossy(&p_raw(&mut p)).into_owned();
-    assert!(!all.contains("out-two\r\n"), "a skipped statement ran:\n{all}");
+    assert!(
+        !all.contains("out-two\r\n"),
+        "a skipped statement ran:\n{all}"
+    );
     assert!(!all.contains("out-four\r\n"), "ran after q:\n{all}");
     assert!(
         v.text()
@@ -261,10 +272,7 @@ fn record_writes_a_demo_that_plays_back() {
         "{text}"
     );
     assert!(!text.contains("after"), "{text}");
-    shell()
-        .args(&["--play", &f, "--no-pause"])
-        .run()
-        .success();
+    shell().args(&["--play", &f, "--no-pause"]).run().success();
     std::fs::write(&file, text.replace("#> 42", "#> 43")).unwrap();
     shell()
         .args(&["--play", &f, "--no-pause"])
@@ -308,7 +316,11 @@ fn ppcode_shows_functions_builtins_menu_demos_and_demos() {
         "{}",
         r.stdout
     );
-    assert!(!r.stdout.contains('\x1b'), "colour on a pipe: {:?}", r.stdout);
+    assert!(
+        !r.stdout.contains('\x1b'),
+        "colour on a pipe: {:?}",
+        r.stdout
+    );
 
     let r = shell()
         .input("ppcode pystemd.run\nppcode time.sleep\nppcode dynamic_user_socal\nppcode bus_explore\n")
@@ -333,12 +345,22 @@ fn ppcode_shows_functions_builtins_menu_demos_and_demos() {
     assert!(r.stdout.contains("\x1b[32m'x'\x1b[0m"), "{:?}", r.stdout);
 
     for (line, want) in [
-        ("ppcode nosuch", "ppcode: 'nosuch' is no function, builtin or demo"),
-        ("x = 3\nppcode x", "ppcode: x is not a function, builtin or demo (its type is int)"),
+        (
+            "ppcode nosuch",
+            "ppcode: 'nosuch' is no function, builtin or demo",
+        ),
+        (
+            "x = 3\nppcode x",
+            "ppcode: x is not a function, builtin or demo (its type is int)",
+        ),
         ("ppcode 'a b'", "ppcode: 'a b' is no function"),
         ("ppcode", "expected"),
     ] {
-        shell().input(&format!("{line}\n")).run().failure().stderr_has(want);
+        shell()
+            .input(&format!("{line}\n"))
+            .run()
+            .failure()
+            .stderr_has(want);
     }
 }
 
@@ -357,13 +379,18 @@ fn demos_are_listed_and_played_in_the_session() {
         );
     }
     assert!(
-        r.stdout.contains("Exploring the bus: busctl's verbs on systemd"),
+        r.stdout
+            .contains("Exploring the bus: busctl's verbs on systemd"),
         "{}",
         r.stdout
     );
     let dir = home();
     let demo = dir.path().join("mine.rsh");
-    std::fs::write(&demo, "# Mine\n# Sets a variable.\nanswer = 42\nanswer\n#> 42\n").unwrap();
+    std::fs::write(
+        &demo,
+        "# Mine\n# Sets a variable.\nanswer = 42\nanswer\n#> 42\n",
+    )
+    .unwrap();
     let d = demo.to_string_lossy();
     let r = shell()
         .input(&format!("demo --no-pause {d}\nprint(answer + 1)\n"))

@@ -3,7 +3,8 @@
 //! Layers call downward only:
 //!
 //! ```text
-//!   cli, repl      the program's command line; the prompt, batch runs, error reports
+//!   cli, repl,     the program's command line; the prompt, batch runs, error reports;
+//!   demo           demos played, recorded, source shown (ppcode)
 //!       │
 //!   commands       busctl's verbs (and ours) declared as data; uses busctl/ for formats
 //!       │
@@ -21,6 +22,7 @@ mod bus;
 mod busctl;
 mod cli;
 mod commands;
+mod demo;
 mod lang;
 mod repl;
 mod suggest;

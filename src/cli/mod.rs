@@ -18,7 +18,8 @@ use std::time::Duration;
 
 use crate::bus::connection::BusTarget;
 use crate::bus::session::Session;
-use crate::commands::{self, Invocation, Origin, Registry};
+use crate::commands::{self, Invocation, Origin};
+use crate::demo::Presenter;
 use crate::lang::command::Context;
 use crate::lang::interp::Interp;
 use crate::repl::batch::{self, FAILED, OK};
@@ -39,6 +40,8 @@ enum Mode {
     Verb(String, Vec<String>),
     /// `__complete LINE POS` (the login shell's completion scripts).
     Complete(Vec<String>),
+    /// `--play FILE`: a demo played for an audience.
+    Play(String),
 }
 
 #[derive(Debug)]
@@ -51,6 +54,9 @@ struct Options {
     mode: Mode,
     /// What `sys.argv` holds after `-c STATEMENTS` or `FILE`.
     argv: Vec<String>,
+    /// `--no-pause`, `--speed` of `--play`.
+    no_pause: bool,
+    speed: u32,
 }
 
 impl Default for Options {
@@ -63,6 +69,8 @@ impl Default for Options {
             full: false,
             mode: Mode::Auto,
             argv: Vec::new(),
+            no_pause: false,
+            speed: crate::demo::play::SPEED,
         }
     }
 }
@@ -137,6 +145,16 @@ fn parse(args: Vec<OsString>) -> Result<Parsed, String> {
                 for a in p.raw_args().map_err(|e| e.to_string())? {
                     o.argv.push(utf8(a)?);
                 }
+            }
+            Long("play") => {
+                let file = utf8(p.value().map_err(|_| "--play needs FILE")?)?;
+                o.argv = vec![file.clone()];
+                o.mode = Mode::Play(file);
+            }
+            Long("no-pause") => o.no_pause = true,
+            Long("speed") => {
+                let v = utf8(p.value().map_err(|_| "--speed needs CPS")?)?;
+                o.speed = crate::demo::parse_speed(&v)?;
             }
             Long(l @ ("system" | "user" | "no-pager" | "full")) => {
                 let l = l.to_string();
@@ -230,7 +248,7 @@ fn run(mut opts: Options) -> i32 {
         }
     };
     let term = Term::detect(opts.color, opts.full);
-    let mut it = Interp::new(session.clone(), Rc::new(Registry), term);
+    let mut it = Interp::new(session.clone(), Rc::new(Presenter), term);
     it.set_argv(std::mem::take(&mut opts.argv));
     match opts.mode {
         Mode::Statements(src) => {
@@ -255,11 +273,37 @@ fn run(mut opts: Options) -> i32 {
             run_verb(&mut it, cmd, &inv, &opts)
         }
         Mode::Complete(words) => complete::run(&words),
+        Mode::Play(ref file) => play(&mut it, file, &opts),
         Mode::Auto if std::io::stdin().is_terminal() => {
             session.warm_up();
             crate::repl::run_interactive(session.clone(), &mut it)
         }
         Mode::Auto => batch::run_batch(&mut it, "stdin", std::io::stdin().lock()),
+    }
+}
+
+/// `--play FILE`: the demo played; 1 when a checkpoint failed or a statement failed
+/// unexpectedly.
+fn play(it: &mut Interp, file: &str, opts: &Options) -> i32 {
+    let o = crate::demo::play::Options {
+        // Keys come from a terminal, or lines from a pipe (empty: Enter; b, s, q).
+        pause: !opts.no_pause,
+        speed: opts.speed,
+    };
+    match crate::demo::play_in(it, file, o) {
+        Ok(s) => {
+            eprintln!("{}", s.line(file));
+            match s.exit {
+                Some(code) => code,
+                None if s.interrupted => batch::INTERRUPTED,
+                None if s.ok() => OK,
+                None => FAILED,
+            }
+        }
+        Err(e) => {
+            report::report_plain(&e, it.session.bus.target());
+            FAILED
+        }
     }
 }
 
@@ -363,6 +407,21 @@ mod tests {
             parse(vec!["--help".into()]),
             Ok(Parsed::Print(t)) if t.contains("exit status")
         ));
+    }
+
+    #[test]
+    fn play_takes_a_file_and_its_options() {
+        let o = p(&["--play", "demos/x.rsh", "--no-pause", "--speed", "0"]).unwrap();
+        assert_eq!(o.mode, Mode::Play("demos/x.rsh".into()));
+        assert_eq!(o.argv, ["demos/x.rsh"]);
+        assert!(o.no_pause);
+        assert_eq!(o.speed, 0);
+        assert_eq!(
+            p(&["--play=y.rsh"]).unwrap().speed,
+            crate::demo::play::SPEED
+        );
+        assert!(p(&["--play"]).is_err());
+        assert!(p(&["--play", "x", "--speed=fast"]).is_err());
     }
 
     #[test]

@@ -82,10 +82,29 @@ pub static STATEMENTS: Flag = Flag {
     help: "Run STATEMENTS and exit (later arguments become sys.argv)",
 };
 pub static VERSION: Flag = switch("version", Some('V'), "Show the version");
+pub static PLAY: Flag = valued(
+    "play",
+    "FILE",
+    "Play the demo script FILE for an audience: each statement typed out, Enter runs it \
+     (b back, s skip, q quit), output checked against its #> checkpoints",
+);
+pub static NO_PAUSE: Flag = switch(
+    "no-pause",
+    None,
+    "Play straight through without waiting for keys (exit status 1 when a checkpoint fails)",
+);
+pub static SPEED: Flag = valued(
+    "speed",
+    "CPS",
+    "Typing speed of a playback, characters per second (default 40; 0 types at once)",
+);
 
 /// The shell's own options, in the order `--help` lists them.
 pub static SHELL: &[&Flag] = &[
     &STATEMENTS,
+    &PLAY,
+    &NO_PAUSE,
+    &SPEED,
     &SYSTEM,
     &USER,
     &ADDRESS,

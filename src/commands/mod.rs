@@ -11,6 +11,7 @@ mod call;
 mod cat;
 mod clean;
 pub mod completions;
+mod demos;
 pub mod doc;
 mod emit;
 mod exit;
@@ -43,8 +44,8 @@ use crate::lang::value::Value;
 
 use flags::{
     ACQUIRED, ACTIVATABLE, ALLOW_INTERACTIVE_AUTHORIZATION, AUGMENT_CREDS, AUTO_START, DESTINATION,
-    EXPECT_REPLY, J, JSON, LIMIT_MESSAGES, LIST, MATCH, NO_LEGEND, PAIR, QUIET, SHORT,
-    SHOW_MACHINE, SIZE, UNIQUE, VERBOSE, WHO, XML_INTERFACE,
+    EXPECT_REPLY, J, JSON, LIMIT_MESSAGES, LIST, MATCH, NO_LEGEND, NO_PAUSE, PAIR, QUIET, SHORT,
+    SHOW_MACHINE, SIZE, SPEED, UNIQUE, VERBOSE, WHO, XML_INTERFACE,
 };
 use spec::ArgKind::*;
 use spec::Count::*;
@@ -416,6 +417,59 @@ pub static COMMANDS: &[Command] = &[
         run: host::cd,
     },
     Command {
+        name: "ppcode",
+        args: &[arg("NAME", Text, One)],
+        flags: &[],
+        summary: "Show the source of a function, builtin or demo, highlighted",
+        help: "NAME is a function (made by def in this session, a script, a demo or the \
+               prelude; a dotted name such as module.func works), a builtin (its Rust source, \
+               built into the binary), a sandboxing menu demo (the run(...) call it makes) or \
+               a demo (its script). Printed after `>>> # FILE[FIRST:LAST]`, coloured as the \
+               prompt colours what you type.",
+        scope: Scope::Shell,
+        pager: false,
+        run: demos::in_session,
+    },
+    Command {
+        name: "demos",
+        args: &[],
+        flags: &[],
+        summary: "List the demos (the workshop as scripts), a line each",
+        help: "Each demo's name, title and summary. demo NAME plays one in this session, \
+               ppcode NAME shows its script, rustemd-shell --play demos/NAME.rsh plays one \
+               for an audience.",
+        scope: Scope::Everywhere,
+        pager: false,
+        run: demos::list,
+    },
+    Command {
+        name: "demo",
+        args: &[arg("NAME", Choice(crate::lang::demos::NAMES), One)],
+        flags: &[&NO_PAUSE, &SPEED],
+        summary: "Play a demo in this session (Enter runs each statement; b, s, q)",
+        help: "NAME is a demo's name (see demos) or a script file. Each statement is typed \
+               out and, on a terminal, waits for a key: Enter runs it, b steps back, s skips \
+               it, q quits. Output is checked against the demo's #> checkpoints; a mismatch \
+               is shown and makes demo fail. Its variables and functions stay in the session. \
+               --no-pause runs straight through; --speed=CPS sets the typing speed.",
+        scope: Scope::Shell,
+        pager: false,
+        run: demos::in_session,
+    },
+    Command {
+        name: "record",
+        args: &[arg("FILE|stop", Text, Optional), arg("TITLE", Text, Any)],
+        flags: &[],
+        summary: "Record what you type, with its output as checkpoints, into a new demo",
+        help: "record FILE [TITLE] starts writing each statement you run to FILE (a new \
+               file) with what it printed as #> checkpoints, in the demo format; record stop \
+               ends it; record alone says whether a recording is on. Replace output that \
+               changes between runs (PIDs, job numbers) with ... before playing it.",
+        scope: Scope::Shell,
+        pager: false,
+        run: demos::in_session,
+    },
+    Command {
         name: "completions",
         args: &[arg("SHELL", Choice(completions::SHELLS), One)],
         flags: &[],
@@ -482,6 +536,10 @@ impl Commands for Registry {
 
     fn run(&self, ctx: &mut Context<'_>, name: &str, words: &[String]) -> Result<Value, Error> {
         run(ctx, name, words, Origin::Prompt)
+    }
+
+    fn names(&self) -> Vec<&'static str> {
+        COMMANDS.iter().map(|c| c.name).collect()
     }
 }
 

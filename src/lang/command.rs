@@ -10,7 +10,7 @@ use std::io::Write;
 
 use crate::bus::session::Session;
 use crate::lang::error::Error;
-use crate::lang::interp::Vars;
+use crate::lang::interp::{Interp, Vars};
 use crate::lang::value::Value;
 use crate::term::Term;
 
@@ -32,4 +32,22 @@ pub trait Commands {
     /// Run command `name` with its words (options included, unparsed). The value returned
     /// becomes `_` (it is not printed: the command prints what it shows).
     fn run(&self, ctx: &mut Context<'_>, name: &str, words: &[String]) -> Result<Value, Error>;
+
+    /// The command names, for highlighting source whole ([`crate::lang::highlight::source`]).
+    fn names(&self) -> Vec<&'static str> {
+        Vec::new()
+    }
+
+    /// A command that drives the interpreter itself (a demo played in this session, a value
+    /// looked up by `ppcode`) runs here, with the interpreter at hand; `None` when `name` is
+    /// not one of those, and [`Commands::run`] runs it. The engine still names no command:
+    /// the implementation (a layer above) decides.
+    fn run_in(
+        &self,
+        _it: &mut Interp,
+        _name: &str,
+        _words: &[String],
+    ) -> Option<Result<Value, Error>> {
+        None
+    }
 }

@@ -131,10 +131,12 @@ pub fn run_batch(it: &mut Interp, name: &str, mut input: impl BufRead) -> i32 {
         let first_line = pending.first_line;
         let (src, toks) = pending.inc.take();
         *pending = Pending::new();
-        let r = it
-            .run_tokens(&src, toks, name, first_line)
-            .and_then(|()| it.out.flush().map_err(Error::from));
-        outcome(it, r, &src, first_line, failed, false)
+        crate::demo::record::around(&src, || {
+            let r = it
+                .run_tokens(&src, toks, name, first_line)
+                .and_then(|()| it.out.flush().map_err(Error::from));
+            outcome(it, r, &src, first_line, failed, false)
+        })
     };
     loop {
         raw.clear();

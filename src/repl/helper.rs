@@ -1,7 +1,8 @@
 //! The rustyline helper: completion, hints and highlighting.
 //!
 //! Highlighting reuses the language's lexer, so what is coloured as a string is exactly what
-//! the parser reads as one. Completion and hints see the lines of the block typed so far
+//! the parser reads as one, with the colours `ppcode` uses ([`highlight`]: one table of
+//! scopes and colours for the lexer and the `.sublime-syntax`). Completion and hints see the lines of the block typed so far
 //! (`context`), so a continuation line completes like the rest of its statement.
 //!
 //! Cheap on long input: above [`LONG_LINE`] bytes the line is neither highlighted nor hinted,
@@ -13,14 +14,14 @@ use std::borrow::Cow;
 use std::cell::RefCell;
 use std::rc::Rc;
 
-use nu_ansi_term::{Color, Style};
+use nu_ansi_term::Color;
 use rustyline::completion::{Completer as RlCompleter, Pair};
 use rustyline::highlight::{CmdKind, Highlighter};
 use rustyline::hint::Hinter;
 use rustyline::validate::Validator;
 use rustyline::{Context, Helper};
 
-use crate::lang::lexer::{TokenKind, lex};
+use crate::lang::highlight;
 use crate::repl::completion::{Candidate, Completer};
 use crate::repl::is_command_with;
 
@@ -138,46 +139,13 @@ impl Hinter for ShellHelper {
     }
 }
 
-/// The style of each token kind (the same lexer as the parser).
-fn style(kind: &TokenKind) -> Option<Style> {
-    Some(match kind {
-        TokenKind::Str(_) => Color::Green.normal(),
-        TokenKind::Int(_) | TokenKind::Float(_) => Color::Cyan.normal(),
-        TokenKind::Keyword(_) => Color::Magenta.normal(),
-        TokenKind::CommandName(_) => Color::Blue.bold(),
-        TokenKind::Bang(_) => Color::Yellow.normal(),
-        TokenKind::Comment(_) => Color::DarkGray.normal(),
-        TokenKind::Error(_) => Color::Red.underline(),
-        _ => return None,
-    })
-}
-
 impl Highlighter for ShellHelper {
     fn highlight<'l>(&self, line: &'l str, _pos: usize) -> Cow<'l, str> {
         if !self.color || line.len() > LONG_LINE {
             return Cow::Borrowed(line);
         }
         let vars = &self.completer.vars;
-        let toks = lex(line, &|w| is_command_with(vars, w));
-        let mut out = String::with_capacity(line.len() * 2);
-        let mut at = 0;
-        for t in &toks {
-            let (s, e) = (t.span.start.min(line.len()), t.span.end.min(line.len()));
-            if s < at || !line.is_char_boundary(s) || !line.is_char_boundary(e) {
-                continue;
-            }
-            out.push_str(&line[at..s]);
-            match style(&t.kind) {
-                Some(st) => {
-                    use std::fmt::Write as _;
-                    let _ = write!(out, "{}", st.paint(&line[s..e]));
-                }
-                None => out.push_str(&line[s..e]),
-            }
-            at = e;
-        }
-        out.push_str(&line[at..]);
-        Cow::Owned(out)
+        Cow::Owned(highlight::line(line, &|w| is_command_with(vars, w)))
     }
 
     fn highlight_hint<'h>(&self, hint: &'h str) -> Cow<'h, str> {

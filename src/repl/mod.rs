@@ -37,7 +37,7 @@ pub fn is_command_with(vars: &Vars, word: &str) -> bool {
 }
 
 /// The continuation prompt, as wide as the main one.
-const CONTINUATION: &str = "    ...: ";
+pub const CONTINUATION: &str = "    ...: ";
 
 /// Does `src` (the lines typed so far) need more lines before it runs? An open bracket,
 /// string or trailing backslash does; so does a block opened by a header ending a line
@@ -155,7 +155,10 @@ pub fn run_interactive(session: Rc<Session>, it: &mut Interp) -> i32 {
                 let entry = src.trim_end();
                 let _ = ed.add_history_entry(entry);
                 terminate::remember(&lines, entry);
-                if let Some(code) = batch::run_chunk(it, &src, &mut failed, true) {
+                let ran = crate::demo::record::around(&src, || {
+                    batch::run_chunk(it, &src, &mut failed, true)
+                });
+                if let Some(code) = ran {
                     break code;
                 }
             }

@@ -86,6 +86,11 @@ impl PropertyTable {
         if let Some(sig) = self.sig(name) {
             return Ok(plain(name, sig.clone()));
         }
+        // A scope's processes, given when it is created (as systemd-run --scope does); write-
+        // only, so introspection does not list it.
+        if name == "PIDs" {
+            return Ok(plain(name, Sig::Array(Box::new(Sig::U32))));
+        }
         if name == "CPUQuota"
             && let Some(sig) = self.sig("CPUQuotaPerSecUSec")
         {

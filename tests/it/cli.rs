@@ -335,7 +335,7 @@ fn imports(layer: &str) -> Vec<(String, String)> {
 
 #[test]
 fn layers_call_downward_only() {
-    // cli, repl -> commands -> lang -> systemd -> bus; busctl beside systemd; term is a leaf.
+    // cli, repl/demo -> commands -> lang -> systemd -> bus; busctl beside systemd; term is a leaf.
     let rules: &[(&str, &[&str])] = &[
         ("term", &["term"]),
         ("bus", &["bus", "term"]),
@@ -346,10 +346,18 @@ fn layers_call_downward_only() {
             "commands",
             &["commands", "lang", "busctl", "systemd", "bus", "term"],
         ),
+        // The presenter's tools sit at the prompt's level: they drive the interpreter and
+        // report as the prompt does; the prompt records through them.
         (
             "repl",
             &[
-                "repl", "commands", "lang", "busctl", "systemd", "bus", "term",
+                "repl", "demo", "commands", "lang", "busctl", "systemd", "bus", "term",
+            ],
+        ),
+        (
+            "demo",
+            &[
+                "demo", "repl", "commands", "lang", "busctl", "systemd", "bus", "term",
             ],
         ),
     ];

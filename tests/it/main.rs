@@ -5,6 +5,7 @@ mod busctl_echo;
 mod busctl_rest;
 mod cli;
 mod dbus_service;
+mod demos;
 mod language;
 mod pty;
 mod run_pty;

@@ -203,6 +203,11 @@ impl Pty {
         )
     }
 
+    /// Every byte read from the pty so far.
+    pub(crate) fn raw(&self) -> &[u8] {
+        &self.raw
+    }
+
     /// Everything since the mark, as on screen, rows joined by `\n`.
     pub(crate) fn since_mark(&mut self) -> String {
         self.view().0.text()

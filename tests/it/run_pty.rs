@@ -12,7 +12,7 @@ use crate::support::sandbox::{Sandbox, script};
 /// Demos share `mys.service`: one at a time.
 static MYS: std::sync::Mutex<()> = std::sync::Mutex::new(());
 
-fn lock() -> std::sync::MutexGuard<'static, ()> {
+pub(crate) fn lock() -> std::sync::MutexGuard<'static, ()> {
     MYS.lock().unwrap_or_else(|e| e.into_inner())
 }
 

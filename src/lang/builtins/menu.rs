@@ -13,8 +13,9 @@ use std::sync::Mutex;
 
 use super::{Bound, Builtin, Func, R};
 use crate::lang::error::Error;
+use crate::lang::highlight;
 use crate::lang::interp::Interp;
-use crate::lang::lexer::{TokenKind, lex};
+use crate::lang::sources;
 use crate::lang::value::Value;
 use crate::systemd::job;
 
@@ -234,39 +235,15 @@ fn run_demo(it: &mut Interp, idx: usize) -> R<Value> {
         )?;
         prepare().map_err(|e| Error::new(format!("{}: {e}", d.name)))?;
     }
-    writeln!(it.out, ">>> {}\n", highlight(d.call, color))?;
+    let call = if color {
+        highlight::source(d.call, &it.command_names())
+    } else {
+        d.call.to_string()
+    };
+    writeln!(it.out, ">>> {call}\n")?;
     it.out.flush()?;
     it.run_named(d.call, d.name, 1)?;
     Ok(Value::None)
-}
-
-/// The demo's call, coloured like the prompt colours it.
-fn highlight(src: &str, color: bool) -> String {
-    if !color {
-        return src.to_string();
-    }
-    use nu_ansi_term::Color;
-    let mut out = String::new();
-    let mut at = 0;
-    for t in lex(src, &|_| false) {
-        let (s, e) = (t.span.start, t.span.end);
-        if s < at || e > src.len() {
-            continue;
-        }
-        out.push_str(&src[at..s]);
-        let text = &src[s..e];
-        let painted = match t.kind {
-            TokenKind::Str(_) => Color::Green.paint(text).to_string(),
-            TokenKind::Int(_) | TokenKind::Float(_) => Color::Cyan.paint(text).to_string(),
-            TokenKind::Keyword(_) => Color::Magenta.paint(text).to_string(),
-            TokenKind::Ident(_) => Color::Blue.paint(text).to_string(),
-            _ => text.to_string(),
-        };
-        out.push_str(&painted);
-        at = e;
-    }
-    out.push_str(&src[at..]);
-    out
 }
 
 fn step(it: &mut Interp, delta: isize) -> R<Value> {
@@ -355,6 +332,35 @@ pub static BUILTINS: &[Builtin] = &[
     eval!("r", [], "Run the same sandboxing demo again", b_again),
 ];
 
+/// A menu demo as `ppcode` shows it: what it does, the call it runs (this language's
+/// source) and where it is declared.
+pub struct Shown {
+    pub about: &'static str,
+    pub call: &'static str,
+    pub declared: sources::Excerpt,
+}
+
+/// The menu demo `name` (or its `_socal` name), for `ppcode`.
+pub fn shown(name: &str) -> Option<Shown> {
+    let base = name.strip_suffix("_socal").unwrap_or(name);
+    let d = DEMOS.iter().find(|d| d.name == base)?;
+    let path = "src/lang/builtins/menu.rs";
+    let text = sources::file(path)?;
+    let lines: Vec<&str> = text.lines().collect();
+    let at = sources::line_in(path, &format!("name: \"{base}\","))?;
+    // The `Demo {` line above, through its `},`.
+    let open = (0..at)
+        .rev()
+        .find(|&i| lines[i].trim_end().ends_with("Demo {"))?;
+    let indent = &lines[open][..lines[open].len() - lines[open].trim_start().len()];
+    let close = (open..lines.len()).find(|&i| lines[i] == format!("{indent}}},"))?;
+    Some(Shown {
+        about: d.about,
+        call: d.call,
+        declared: sources::excerpt(path, text, open + 1, close + 1),
+    })
+}
+
 /// Builtins that run when their name is typed alone (the menu).
 pub fn autocall(b: &Builtin) -> bool {
     // By name (unique among builtins): a static's address is not a stable identity.
@@ -381,6 +387,16 @@ mod tests {
             crate::lang::parser::parse(d.call, &|_| false)
                 .unwrap_or_else(|e| panic!("{}: {}", d.name, e.message));
             assert!(d.call.contains("name='mys.service'"), "{}", d.name);
+            let shown = shown(&socal).unwrap();
+            assert_eq!(shown.call, d.call);
+            assert!(
+                shown
+                    .declared
+                    .text
+                    .contains(&format!("name: \"{}\"", d.name)),
+                "{}",
+                shown.declared.text
+            );
         }
     }
 }

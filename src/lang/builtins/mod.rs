@@ -291,7 +291,7 @@ mod script;
 mod sys;
 mod time;
 
-pub use menu::autocall;
+pub use menu::{autocall, shown as menu_demo};
 pub use run::{confirm_self_stop, property_unit, unit_name_of, unit_property_list};
 
 /// The tables of builtins, by family.

@@ -131,6 +131,11 @@ impl Interp {
         self.commands.is_command(word) && !self.vars.borrow().contains_key(word)
     }
 
+    /// The command names (to highlight source whole, see [`crate::lang::highlight::source`]).
+    pub fn command_names(&self) -> Vec<&'static str> {
+        self.commands.names()
+    }
+
     /// Parse and run one input (a line, a pasted block or a file), stopping at the first error.
     #[cfg(test)]
     pub fn run_source(&mut self, src: &str) -> R<()> {
@@ -248,6 +253,13 @@ impl Interp {
             return self.run_command(magic, words);
         }
         let commands = self.commands.clone();
+        if let Some(r) = commands.run_in(self, name, words) {
+            let v = r?;
+            if !matches!(v, Value::None) {
+                self.vars.borrow_mut().insert("_".into(), v);
+            }
+            return Ok(());
+        }
         let mut ctx = Context {
             session: &self.session,
             out: &mut *self.out,

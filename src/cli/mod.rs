@@ -195,6 +195,8 @@ fn parse(args: Vec<OsString>) -> Result<Parsed, String> {
 
 /// The whole program; returns the exit status.
 pub fn main() -> i32 {
+    // `record` sees every statement the prompt or a script runs.
+    crate::repl::set_around(crate::demo::record::hook);
     let opts = match parse(std::env::args_os().skip(1).collect()) {
         Ok(Parsed::Run(o)) => o,
         Ok(Parsed::Print(text)) => {

@@ -95,6 +95,11 @@ pub fn stop() -> Option<(String, usize)> {
 }
 
 /// Run `f`, which runs the statements `src`; while recording, write them and their output.
+/// [`around`] in the shape the prompt's hook takes ([`crate::repl::Around`]).
+pub fn hook(src: &str, run: &mut dyn FnMut() -> Option<i32>) -> Option<i32> {
+    around(src, run)
+}
+
 pub fn around<T>(src: &str, f: impl FnOnce() -> T) -> T {
     // `record` itself (its status, its stop) is not part of the demo.
     let first = src.split_whitespace().next().unwrap_or("");

@@ -131,7 +131,7 @@ pub fn run_batch(it: &mut Interp, name: &str, mut input: impl BufRead) -> i32 {
         let first_line = pending.first_line;
         let (src, toks) = pending.inc.take();
         *pending = Pending::new();
-        crate::demo::record::around(&src, || {
+        super::around(&src, || {
             let r = it
                 .run_tokens(&src, toks, name, first_line)
                 .and_then(|()| it.out.flush().map_err(Error::from));

@@ -79,6 +79,30 @@ fn auto_indent(src: &str, is_command: &dyn Fn(&str) -> bool) -> String {
     " ".repeat(w)
 }
 
+/// What runs around each statement typed or read: the presenter's `record`, installed by the
+/// program at start with [`set_around`]. The prompt and the batch runner know no presenter
+/// tool; they only call this.
+pub type Around = fn(&str, &mut dyn FnMut() -> Option<i32>) -> Option<i32>;
+
+static AROUND: std::sync::OnceLock<Around> = std::sync::OnceLock::new();
+
+/// Install the hook run around every statement (once, at start).
+pub fn set_around(hook: Around) {
+    let _ = AROUND.set(hook);
+}
+
+/// Run one statement through the hook, if any.
+pub(crate) fn around(src: &str, run: impl FnOnce() -> Option<i32>) -> Option<i32> {
+    match AROUND.get() {
+        Some(hook) => {
+            // The hook runs it once; a second call would find nothing to run.
+            let mut once = Some(run);
+            hook(src, &mut || once.take().and_then(|f| f()))
+        }
+        None => run(),
+    }
+}
+
 /// The interactive REPL; returns the exit status.
 pub fn run_interactive(session: Rc<Session>, it: &mut Interp) -> i32 {
     let config = Config::builder()
@@ -155,9 +179,7 @@ pub fn run_interactive(session: Rc<Session>, it: &mut Interp) -> i32 {
                 let entry = src.trim_end();
                 let _ = ed.add_history_entry(entry);
                 terminate::remember(&lines, entry);
-                let ran = crate::demo::record::around(&src, || {
-                    batch::run_chunk(it, &src, &mut failed, true)
-                });
+                let ran = around(&src, || batch::run_chunk(it, &src, &mut failed, true));
                 if let Some(code) = ran {
                     break code;
                 }

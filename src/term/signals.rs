@@ -29,6 +29,10 @@ pub fn install_interrupt() {
 
 /// Read and clear the flag.
 pub fn take_interrupt() -> bool {
+    #[cfg(test)]
+    if test_only::take() {
+        return true;
+    }
     flag().swap(false, Ordering::Relaxed)
 }
 
@@ -36,10 +40,36 @@ pub fn clear_interrupt() {
     flag().store(false, Ordering::Relaxed);
 }
 
-/// Set the flag as Ctrl-C would (tests, and code that learns of an interrupt otherwise).
+/// Interrupts raised by unit tests reach only the thread they name: tests run in parallel
+/// threads of one process, and a Ctrl-C meant for one must not stop the others.
 #[cfg(test)]
-pub fn raise_interrupt() {
-    flag().store(true, Ordering::Relaxed);
+mod test_only {
+    use std::sync::Mutex;
+    use std::thread::ThreadId;
+
+    static PENDING: Mutex<Vec<ThreadId>> = Mutex::new(Vec::new());
+
+    pub fn raise(t: ThreadId) {
+        PENDING.lock().unwrap().push(t);
+    }
+
+    pub fn take() -> bool {
+        let me = std::thread::current().id();
+        let mut p = PENDING.lock().unwrap();
+        match p.iter().position(|t| *t == me) {
+            Some(i) => {
+                p.swap_remove(i);
+                true
+            }
+            None => false,
+        }
+    }
+}
+
+/// As if Ctrl-C were pressed while thread `t` runs (tests only).
+#[cfg(test)]
+pub fn raise_interrupt(t: std::thread::ThreadId) {
+    test_only::raise(t);
 }
 
 /// The signals that end an interactive session.
@@ -69,7 +99,7 @@ mod tests {
 
     #[test]
     fn the_flag_is_taken_once() {
-        raise_interrupt();
+        raise_interrupt(std::thread::current().id());
         assert!(take_interrupt());
         assert!(!take_interrupt());
     }

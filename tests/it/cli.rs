@@ -337,27 +337,31 @@ fn imports(layer: &str) -> Vec<(String, String)> {
 fn layers_call_downward_only() {
     // cli, repl/demo -> commands -> lang -> systemd -> bus; busctl beside systemd; term is a leaf.
     let rules: &[(&str, &[&str])] = &[
+        // term (colour, pager, pty, signals) and suggest (did-you-mean) are leaves anyone uses.
         ("term", &["term"]),
-        ("bus", &["bus", "term"]),
-        ("systemd", &["systemd", "bus", "term"]),
-        ("busctl", &["busctl", "bus", "systemd", "term"]),
-        ("lang", &["lang", "systemd", "bus", "term"]),
+        ("bus", &["bus", "term", "suggest"]),
+        ("systemd", &["systemd", "bus", "term", "suggest"]),
+        ("busctl", &["busctl", "bus", "systemd", "term", "suggest"]),
+        ("lang", &["lang", "systemd", "bus", "term", "suggest"]),
         (
             "commands",
-            &["commands", "lang", "busctl", "systemd", "bus", "term"],
-        ),
-        // The presenter's tools sit at the prompt's level: they drive the interpreter and
-        // report as the prompt does; the prompt records through them.
-        (
-            "repl",
             &[
-                "repl", "demo", "commands", "lang", "busctl", "systemd", "bus", "term",
+                "commands", "lang", "busctl", "systemd", "bus", "term", "suggest",
             ],
         ),
         (
+            "repl",
+            &[
+                "repl", "commands", "lang", "busctl", "systemd", "bus", "term", "suggest",
+            ],
+        ),
+        // The presenter's tools sit above the prompt: they drive the interpreter and report
+        // as the prompt does; the prompt calls `record` only through a hook the program
+        // installs (no circle).
+        (
             "demo",
             &[
-                "demo", "repl", "commands", "lang", "busctl", "systemd", "bus", "term",
+                "demo", "repl", "commands", "lang", "busctl", "systemd", "bus", "term", "suggest",
             ],
         ),
     ];

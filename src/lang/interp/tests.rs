@@ -435,10 +435,11 @@ fn ctrl_c_during_evaluation_raises_keyboard_interrupt() {
     let (mut it, _) = interp();
     let stop = std::sync::Arc::new(std::sync::atomic::AtomicBool::new(false));
     let s2 = stop.clone();
+    let me = std::thread::current().id();
     let t = std::thread::spawn(move || {
         while !s2.load(std::sync::atomic::Ordering::Relaxed) {
             std::thread::sleep(Duration::from_millis(20));
-            crate::term::signals::raise_interrupt();
+            crate::term::signals::raise_interrupt(me);
         }
     });
     let r =

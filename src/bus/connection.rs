@@ -331,6 +331,7 @@ async fn connect(target: &BusTarget) -> Result<Live, String> {
         BusTarget::Address(a) => zbus::connection::Builder::address(a.as_str()),
     };
     let conn = builder
+        .runtime(crate::bus::runtime::ReadOnlyWatch)
         .method_timeout(Duration::from_secs(25))
         .build()
         .await

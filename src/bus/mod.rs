@@ -15,6 +15,7 @@ pub mod data;
 pub mod introspect;
 pub mod names;
 pub mod path;
+pub mod runtime;
 pub mod session;
 pub mod sig;
 pub mod signals;

@@ -20,3 +20,4 @@ pub mod session;
 pub mod sig;
 pub mod signals;
 pub mod wire;
+pub mod xml;

@@ -98,6 +98,18 @@ pub struct Reply {
 
 type Waiters = Arc<Mutex<HashMap<u32, oneshot::Sender<Message>>>>;
 
+/// A call's place in the reply router, removed when the call ends however it ends.
+struct Slot<'a> {
+    waiters: &'a Waiters,
+    serial: u32,
+}
+
+impl Drop for Slot<'_> {
+    fn drop(&mut self) {
+        self.waiters.lock().unwrap().remove(&self.serial);
+    }
+}
+
 struct Live {
     conn: Connection,
     waiters: Waiters,
@@ -139,6 +151,15 @@ impl Bus {
             })
             .await;
         live.as_ref().map_err(|e| CallError::Connection(e.clone()))
+    }
+
+    /// How many calls are waiting for their reply (each has a slot in the router).
+    #[cfg(test)]
+    pub(crate) fn waiting(&self) -> usize {
+        self.live
+            .get()
+            .and_then(|l| l.as_ref().ok())
+            .map_or(0, |l| l.waiters.lock().unwrap().len())
     }
 
     /// Connect now (used to warm up in the background while the prompt shows).
@@ -221,8 +242,13 @@ impl Bus {
         let serial = msg.primary_header().serial_num().get();
         let (tx, rx) = oneshot::channel();
         live.waiters.lock().unwrap().insert(serial, tx);
+        // However this call ends (a reply, a timeout, Ctrl-C or TAB's deadline dropping this
+        // future), its reply slot goes with it.
+        let _slot = Slot {
+            waiters: &live.waiters,
+            serial,
+        };
         if let Err(e) = live.conn.send(&msg).await {
-            live.waiters.lock().unwrap().remove(&serial);
             return Err(CallError::Connection(format!("sending failed: {e}")));
         }
         let reply = match tokio::time::timeout(timeout, rx).await {
@@ -234,7 +260,6 @@ impl Bus {
                 )));
             }
             Err(_) => {
-                live.waiters.lock().unwrap().remove(&serial);
                 return Err(CallError::Timeout {
                     dest: dest.to_string(),
                     secs: timeout.as_secs_f64(),

@@ -338,13 +338,21 @@ fn parse(xml: &str) -> Result<Node, String> {
             Event::End { .. } => close(&mut stack, &mut out),
         }
     }
+    out.interfaces.shrink_to_fit();
+    out.children.shrink_to_fit();
     Ok(out)
 }
 
 /// The element on top of `stack` ends: file it where it belongs.
 fn close(stack: &mut Vec<Open>, out: &mut Node) {
     match stack.pop() {
-        Some(Open::Interface(Some(i))) => out.interfaces.push(i),
+        Some(Open::Interface(Some(mut i))) => {
+            // Kept for the session: no spare capacity.
+            i.methods.shrink_to_fit();
+            i.signals.shrink_to_fit();
+            i.properties.shrink_to_fit();
+            out.interfaces.push(i);
+        }
         Some(Open::Member(m)) => {
             let Some(Open::Interface(Some(iface))) = stack.last_mut() else {
                 return;
@@ -359,8 +367,15 @@ fn close(stack: &mut Vec<Open>, out: &mut Node) {
                 return;
             }
             match m.kind {
-                MemberKind::Method(x) => iface.methods.push(x),
-                MemberKind::Signal(x) => iface.signals.push(x),
+                MemberKind::Method(mut x) => {
+                    x.inputs.shrink_to_fit();
+                    x.outputs.shrink_to_fit();
+                    iface.methods.push(x)
+                }
+                MemberKind::Signal(mut x) => {
+                    x.args.shrink_to_fit();
+                    iface.signals.push(x)
+                }
                 MemberKind::Property(x) => iface.properties.push(x),
             }
         }
@@ -374,6 +389,42 @@ impl Node {
     /// [`Node::skipped`], so the rest of the object stays usable.
     pub fn parse(xml: &str) -> Result<Node, String> {
         parse(xml).map_err(|e| format!("the peer sent malformed introspection data ({e})"))
+    }
+
+    /// The memory this node holds, in bytes (what the cache's bound counts): every `String`'s
+    /// and `Vec`'s capacity plus the node itself.
+    pub fn heap_bytes(&self) -> usize {
+        use std::mem::size_of;
+        fn args(a: &[Arg]) -> usize {
+            a.iter()
+                .map(|a| a.name.as_ref().map_or(0, String::capacity) + a.sig.capacity())
+                .sum()
+        }
+        let mut n = size_of::<Node>()
+            + self.interfaces.capacity() * size_of::<Interface>()
+            + self.children.capacity() * size_of::<String>()
+            + self.children.iter().map(String::capacity).sum::<usize>()
+            + self.skipped.capacity() * size_of::<String>()
+            + self.skipped.iter().map(String::capacity).sum::<usize>();
+        for i in &self.interfaces {
+            n += i.name.capacity()
+                + i.methods.capacity() * size_of::<Method>()
+                + i.signals.capacity() * size_of::<Signal>()
+                + i.properties.capacity() * size_of::<Property>();
+            for m in &i.methods {
+                n += m.name.capacity()
+                    + (m.inputs.capacity() + m.outputs.capacity()) * size_of::<Arg>()
+                    + args(&m.inputs)
+                    + args(&m.outputs);
+            }
+            for s in &i.signals {
+                n += s.name.capacity() + s.args.capacity() * size_of::<Arg>() + args(&s.args);
+            }
+            for p in &i.properties {
+                n += p.name.capacity() + p.sig.capacity();
+            }
+        }
+        n
     }
 
     pub fn interface(&self, name: &str) -> Option<&Interface> {

@@ -23,6 +23,7 @@ use std::time::Duration;
 
 use crate::bus::cache::IntrospectionCache;
 use crate::bus::connection::{Bus, BusTarget, CallError};
+use crate::bus::introspect::Node;
 
 pub struct Session {
     rt: Arc<tokio::runtime::Runtime>,
@@ -67,6 +68,29 @@ impl Session {
         })
     }
 
+    /// An object's introspection for TAB: from the cache, or fetched within `limit`. A fetch
+    /// that fails or runs out of time is remembered briefly, so the next TAB on the same
+    /// object answers at once instead of waiting again
+    /// ([`crate::bus::cache::FAILURE_TTL`]).
+    pub fn introspect_within(
+        &self,
+        limit: Duration,
+        service: &str,
+        path: &str,
+    ) -> Option<Arc<Node>> {
+        if let Some(n) = self.cache.cached(service, path) {
+            return Some(n);
+        }
+        if self.cache.recently_failed(service, path) {
+            return None;
+        }
+        let got = self.block_on_within(limit, self.cache.get(&self.bus, service, path));
+        if got.is_none() {
+            self.cache.note_failure(service, path);
+        }
+        got
+    }
+
     /// Like [`Session::block_on`] with a hard deadline: for completion, which must stay instant.
     pub fn block_on_within<T>(
         &self,
@@ -77,5 +101,110 @@ impl Session {
             .block_on(async { tokio::time::timeout(limit, fut).await })
             .ok()
             .and_then(Result::ok)
+    }
+}
+
+#[cfg(test)]
+pub(crate) mod tests {
+    use super::*;
+    use crate::bus::data::Data;
+    use std::io::BufRead;
+    use std::process::{Child, Command, Stdio};
+
+    /// A private dbus-daemon for the bus layer's own tests (killed on drop).
+    pub(crate) struct Daemon {
+        child: Child,
+        pub address: String,
+        _dir: tempfile::TempDir,
+    }
+
+    impl Drop for Daemon {
+        fn drop(&mut self) {
+            let _ = self.child.kill();
+            let _ = self.child.wait();
+        }
+    }
+
+    pub(crate) fn daemon() -> Daemon {
+        let dir = tempfile::tempdir().unwrap();
+        let conf = dir.path().join("bus.conf");
+        std::fs::write(
+            &conf,
+            format!(
+                r#"<busconfig><type>session</type><listen>unix:dir={}</listen><auth>EXTERNAL</auth>
+<policy context="default"><allow send_destination="*" eavesdrop="true"/><allow eavesdrop="true"/>
+<allow own="*"/><allow user="*"/></policy></busconfig>"#,
+                dir.path().display()
+            ),
+        )
+        .unwrap();
+        let mut child = Command::new("dbus-daemon")
+            .arg(format!("--config-file={}", conf.display()))
+            .args(["--nofork", "--nopidfile", "--nosyslog", "--print-address"])
+            .stdin(Stdio::null())
+            .stdout(Stdio::piped())
+            .spawn()
+            .expect("dbus-daemon (Debian package dbus) is needed by these tests");
+        let mut line = String::new();
+        std::io::BufReader::new(child.stdout.take().unwrap())
+            .read_line(&mut line)
+            .unwrap();
+        Daemon {
+            child,
+            address: line.trim().to_string(),
+            _dir: dir,
+        }
+    }
+
+    /// A peer that owns `org.rustemd.Silent` and never answers anything: its session never
+    /// waits on the bus again, so nothing reads the calls sent to it.
+    fn silent_peer(address: &str) -> Session {
+        let s = Session::new(BusTarget::Address(address.into()), Duration::from_secs(10)).unwrap();
+        let driver = "org.freedesktop.DBus";
+        s.block_on(s.bus.call(
+            driver,
+            "/org/freedesktop/DBus",
+            Some(driver),
+            "RequestName",
+            &[Data::Str("org.rustemd.Silent".into()), Data::U32(0)],
+        ))
+        .unwrap();
+        s
+    }
+
+    #[test]
+    fn cancelled_calls_leave_no_reply_slot() {
+        // Regression (issue 12, item 5): a call dropped by TAB's deadline or Ctrl-C left its
+        // reply slot behind for ever.
+        let d = daemon();
+        let _peer = silent_peer(&d.address);
+        let s = Session::new(BusTarget::Address(d.address.clone()), Duration::MAX).unwrap();
+        for _ in 0..3 {
+            let r = s.block_on_within(
+                Duration::from_millis(50),
+                s.bus.call("org.rustemd.Silent", "/", None, "Nothing", &[]),
+            );
+            assert!(r.is_none());
+        }
+        assert_eq!(s.bus.waiting(), 0);
+        // Answered calls leave nothing either.
+        let names = s.block_on(s.bus.list_names(false)).unwrap();
+        assert!(names.iter().any(|n| n == "org.rustemd.Silent"));
+        assert_eq!(s.bus.waiting(), 0);
+    }
+
+    #[test]
+    fn tab_remembers_a_peer_that_never_answers() {
+        // Regression (issue 12, item 8): TAB against a service that never replies waited its
+        // full deadline on every key press. The second wait here is an hour: were the failure
+        // not remembered, this test would hang instead of passing.
+        let d = daemon();
+        let _peer = silent_peer(&d.address);
+        let s = Session::new(BusTarget::Address(d.address.clone()), Duration::MAX).unwrap();
+        let first = s.introspect_within(Duration::from_millis(50), "org.rustemd.Silent", "/");
+        assert!(first.is_none());
+        let again = s.introspect_within(Duration::from_secs(3600), "org.rustemd.Silent", "/");
+        assert!(again.is_none());
+        assert_eq!(s.bus.waiting(), 0);
     }
 }

@@ -223,3 +223,18 @@ mod tests {
         assert!(!c.recently_failed("a.b", "/x"));
     }
 }
+
+#[cfg(test)]
+mod bound {
+    use crate::bus::introspect::Node;
+
+    #[test]
+    fn a_systemd_unit_takes_at_most_50_kib_in_the_cache() {
+        // Issue 11's memory goal, on real data: systemd 252's service unit object.
+        let xml = include_str!("testdata/systemd252-service-unit.xml");
+        let n = Node::parse(xml).unwrap();
+        assert!(n.interfaces.len() >= 5 && n.skipped.is_empty());
+        let bytes = n.heap_bytes();
+        assert!(bytes <= 50 * 1024, "{bytes} bytes");
+    }
+}

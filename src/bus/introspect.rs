@@ -5,6 +5,9 @@
 //! order the peer sent them, and busctl's flag rules already applied (a property emits change
 //! unless annotated otherwise; see busctl-introspect.c).
 
+use std::collections::HashMap;
+use std::sync::Arc;
+
 use crate::bus::names;
 
 /// Flags as busctl shows them in the FLAGS column.
@@ -75,10 +78,15 @@ impl Flags {
     }
 }
 
+/// A type signature as introspection gives it, shared by every member of one object that has
+/// the same (most properties are `s`, `t`, `b`, `u` or `as`: one allocation each, not one per
+/// member).
+pub type SigText = Arc<str>;
+
 #[derive(Clone, Debug, PartialEq)]
 pub struct Arg {
     pub name: Option<String>,
-    pub sig: String,
+    pub sig: SigText,
 }
 
 #[derive(Clone, Debug, PartialEq)]
@@ -91,10 +99,10 @@ pub struct Method {
 
 impl Method {
     pub fn in_sig(&self) -> String {
-        self.inputs.iter().map(|a| a.sig.as_str()).collect()
+        self.inputs.iter().map(|a| &*a.sig).collect()
     }
     pub fn out_sig(&self) -> String {
-        self.outputs.iter().map(|a| a.sig.as_str()).collect()
+        self.outputs.iter().map(|a| &*a.sig).collect()
     }
     /// `GetUnit(s name) → o`: for hints and help.
     pub fn describe(&self) -> String {
@@ -103,7 +111,7 @@ impl Method {
             .iter()
             .map(|a| match &a.name {
                 Some(n) => format!("{} {n}", a.sig),
-                None => a.sig.clone(),
+                None => a.sig.to_string(),
             })
             .collect();
         let out = self.out_sig();
@@ -125,7 +133,7 @@ pub struct Signal {
 #[derive(Clone, Debug, PartialEq)]
 pub struct Property {
     pub name: String,
-    pub sig: String,
+    pub sig: SigText,
     pub readable: bool,
     pub writable: bool,
     pub flags: Flags,
@@ -197,18 +205,23 @@ enum MemberKind {
     Property(Property),
 }
 
-/// A complete single type, as an argument or a property must have.
-fn check_type(ty: Option<&str>) -> Result<String, String> {
+/// A complete single type, as an argument or a property must have, shared through `seen`.
+fn check_type(ty: Option<&str>, seen: &mut HashMap<String, SigText>) -> Result<SigText, String> {
     let ty = ty.ok_or("no type")?;
-    crate::bus::sig::Sig::parse(ty)
-        .map(|_| ty.to_string())
-        .map_err(|_| format!("invalid type '{ty}'"))
+    if let Some(s) = seen.get(ty) {
+        return Ok(s.clone());
+    }
+    crate::bus::sig::Sig::parse(ty).map_err(|_| format!("invalid type '{ty}'"))?;
+    let s: SigText = Arc::from(ty);
+    seen.insert(ty.to_string(), s.clone());
+    Ok(s)
 }
 
 fn parse(xml: &str) -> Result<Node, String> {
     use crate::bus::xml::{Event, Tokenizer};
     let mut out = Node::default();
     let mut stack: Vec<Open> = Vec::new();
+    let mut sigs: HashMap<String, SigText> = HashMap::new();
     for ev in Tokenizer::new(xml) {
         match ev? {
             Event::Start { name, attrs, empty } => {
@@ -263,7 +276,7 @@ fn parse(xml: &str) -> Result<Node, String> {
                                 flags: Flags::default(),
                             }),
                             _ => {
-                                let sig = check_type(attr("type").as_deref());
+                                let sig = check_type(attr("type").as_deref(), &mut sigs);
                                 let access = attr("access");
                                 let (readable, writable) = match access.as_deref() {
                                     Some("read") => (true, false),
@@ -279,7 +292,7 @@ fn parse(xml: &str) -> Result<Node, String> {
                                 }
                                 MemberKind::Property(Property {
                                     name: n,
-                                    sig: sig.unwrap_or_default(),
+                                    sig: sig.unwrap_or_else(|_| Arc::from("")),
                                     readable,
                                     writable,
                                     flags: Flags {
@@ -292,7 +305,7 @@ fn parse(xml: &str) -> Result<Node, String> {
                         Open::Member(Member { kind, bad })
                     }
                     (Some(Open::Member(m)), "arg") => {
-                        let arg = check_type(attr("type").as_deref()).map(|sig| Arg {
+                        let arg = check_type(attr("type").as_deref(), &mut sigs).map(|sig| Arg {
                             name: attr("name"),
                             sig,
                         });
@@ -391,37 +404,55 @@ impl Node {
         parse(xml).map_err(|e| format!("the peer sent malformed introspection data ({e})"))
     }
 
-    /// The memory this node holds, in bytes (what the cache's bound counts): every `String`'s
-    /// and `Vec`'s capacity plus the node itself.
+    /// The memory this node holds, in bytes (what the cache's bound counts): the node itself
+    /// and every heap block of its `String`s and `Vec`s, as glibc's malloc sizes them (a
+    /// block is its bytes plus an 8-byte header, rounded up to 16, at least 32).
     pub fn heap_bytes(&self) -> usize {
         use std::mem::size_of;
-        fn args(a: &[Arg]) -> usize {
-            a.iter()
-                .map(|a| a.name.as_ref().map_or(0, String::capacity) + a.sig.capacity())
-                .sum()
+        fn block(bytes: usize) -> usize {
+            if bytes == 0 {
+                0
+            } else {
+                (bytes + 8).next_multiple_of(16).max(32)
+            }
+        }
+        fn string(s: &String) -> usize {
+            block(s.capacity())
+        }
+        fn vec<T>(v: &Vec<T>) -> usize {
+            block(v.capacity() * size_of::<T>())
+        }
+        // A shared signature is counted once (its block holds two counters and the text).
+        let mut shared = std::collections::HashSet::new();
+        let mut sig = |s: &SigText| {
+            if shared.insert(Arc::as_ptr(s) as *const u8) {
+                block(16 + s.len())
+            } else {
+                0
+            }
+        };
+        fn args(a: &Vec<Arg>, sig: &mut impl FnMut(&SigText) -> usize) -> usize {
+            vec(a)
+                + a.iter()
+                    .map(|a| a.name.as_ref().map_or(0, string) + sig(&a.sig))
+                    .sum::<usize>()
         }
         let mut n = size_of::<Node>()
-            + self.interfaces.capacity() * size_of::<Interface>()
-            + self.children.capacity() * size_of::<String>()
-            + self.children.iter().map(String::capacity).sum::<usize>()
-            + self.skipped.capacity() * size_of::<String>()
-            + self.skipped.iter().map(String::capacity).sum::<usize>();
+            + vec(&self.interfaces)
+            + vec(&self.children)
+            + self.children.iter().map(string).sum::<usize>()
+            + vec(&self.skipped)
+            + self.skipped.iter().map(string).sum::<usize>();
         for i in &self.interfaces {
-            n += i.name.capacity()
-                + i.methods.capacity() * size_of::<Method>()
-                + i.signals.capacity() * size_of::<Signal>()
-                + i.properties.capacity() * size_of::<Property>();
+            n += string(&i.name) + vec(&i.methods) + vec(&i.signals) + vec(&i.properties);
             for m in &i.methods {
-                n += m.name.capacity()
-                    + (m.inputs.capacity() + m.outputs.capacity()) * size_of::<Arg>()
-                    + args(&m.inputs)
-                    + args(&m.outputs);
+                n += string(&m.name) + args(&m.inputs, &mut sig) + args(&m.outputs, &mut sig);
             }
             for s in &i.signals {
-                n += s.name.capacity() + s.args.capacity() * size_of::<Arg>() + args(&s.args);
+                n += string(&s.name) + args(&s.args, &mut sig);
             }
             for p in &i.properties {
-                n += p.name.capacity() + p.sig.capacity();
+                n += string(&p.name) + sig(&p.sig);
             }
         }
         n

@@ -212,6 +212,10 @@ fn run(mut opts: Options) -> i32 {
             }
         }
     }
+    if opts.mode == Mode::Auto && std::io::stdin().is_terminal() {
+        // A large history file is read while everything else starts.
+        crate::repl::history::prefetch();
+    }
     let session = match Session::new(opts.target.clone(), opts.timeout) {
         Ok(s) => Rc::new(s),
         Err(e) => {

@@ -38,8 +38,8 @@ pub fn run_interactive(session: Rc<Session>, it: &mut Interp) -> i32 {
                 .build()
         })
         .unwrap_or_default();
-    let mut ed: Editor<helper::ShellHelper, rustyline::history::FileHistory> =
-        match Editor::with_config(config) {
+    let mut ed: Editor<helper::ShellHelper, history::History> =
+        match Editor::with_history(config, history::History::new(history::path())) {
             Ok(e) => e,
             Err(e) => {
                 eprintln!("error: cannot start the line editor: {e}");
@@ -50,10 +50,6 @@ pub fn run_interactive(session: Rc<Session>, it: &mut Interp) -> i32 {
         completer: completion::Completer::new(session.clone(), it.vars.clone()),
         color: it.term.color,
     }));
-    let hist = history::path();
-    if let Some(h) = &hist {
-        let _ = ed.load_history(h);
-    }
     println!(
         "rustemd-shell {} on {} — type help, TAB completes, Ctrl-D exits",
         env!("CARGO_PKG_VERSION"),
@@ -64,6 +60,10 @@ pub fn run_interactive(session: Rc<Session>, it: &mut Interp) -> i32 {
     } else {
         "rustemd> ".to_string()
     };
+    // History was loading meanwhile; say once if its file is not usable.
+    if let Some(w) = ed.history_mut().ready() {
+        eprintln!("{w}");
+    }
     let mut failed = false;
     let code = loop {
         match ed.readline(&prompt) {
@@ -84,8 +84,8 @@ pub fn run_interactive(session: Rc<Session>, it: &mut Interp) -> i32 {
             }
         }
     };
-    if let Some(h) = &hist {
-        history::save(&mut ed, h);
+    if let Err(e) = ed.history_mut().save() {
+        eprintln!("rustemd-shell: {e}");
     }
     code
 }

@@ -62,8 +62,11 @@ impl Session {
     ) -> Result<T, CallError> {
         self.rt.block_on(async {
             tokio::select! {
-                r = fut => r,
+                // Ctrl-C is listened for before the call is sent, so no Ctrl-C after the
+                // call left can kill the process.
+                biased;
                 _ = tokio::signal::ctrl_c() => Err(CallError::Interrupted),
+                r = fut => r,
             }
         })
     }

@@ -192,7 +192,83 @@ pub fn render(paths: &[String]) -> String {
 
 #[cfg(test)]
 mod tests {
-    use super::render;
+    use super::{path_startswith, render};
+
+    /// busctl 252's `print_tree`, transliterated (recursive, quadratic): the reference.
+    fn busctl_render(paths: &[String]) -> String {
+        fn subtree(out: &mut String, prefix: &str, path: &str, mut l: &[String]) {
+            while l.first().is_some_and(|f| f == path) {
+                l = &l[1..];
+            }
+            while let Some(cur) = l.first() {
+                if !path_startswith(cur, path) {
+                    break;
+                }
+                let mut n = 1;
+                let mut has_more = false;
+                while let Some(next) = l.get(n) {
+                    if !path_startswith(next, path) {
+                        break;
+                    }
+                    if !path_startswith(next, cur) {
+                        has_more = true;
+                        break;
+                    }
+                    n += 1;
+                }
+                out.push_str(prefix);
+                out.push_str(if has_more { "├─" } else { "└─" });
+                out.push_str(cur);
+                out.push('\n');
+                let p = format!("{prefix}{}", if has_more { "│ " } else { "  " });
+                subtree(out, &p, cur, l);
+                l = &l[n..];
+            }
+        }
+        let mut out = String::new();
+        subtree(&mut out, "", "/", paths);
+        out
+    }
+
+    #[test]
+    fn linear_drawing_matches_busctls_on_random_trees() {
+        // A small deterministic generator: paths from an alphabet of 3 names, 1-5 levels,
+        // some with their parents missing (busctl then hangs them under the nearest one).
+        let mut seed = 0x2545_f491_4f6c_dd1du64;
+        let mut next = move || {
+            seed ^= seed << 13;
+            seed ^= seed >> 7;
+            seed ^= seed << 17;
+            seed
+        };
+        for _ in 0..300 {
+            let mut paths: Vec<String> = vec!["/".into()];
+            for _ in 0..(next() % 40) {
+                let depth = 1 + next() % 5;
+                let p: String = (0..depth).map(|_| ["/a", "/b", "/c1"][(next() % 3) as usize]).collect();
+                paths.push(p);
+            }
+            paths.sort();
+            paths.dedup();
+            if paths.len() > 1 {
+                assert_eq!(render(&paths), busctl_render(&paths), "{paths:?}");
+            }
+        }
+    }
+
+    #[test]
+    fn a_very_deep_tree_draws_without_recursion() {
+        // Regression (issue 12, item 4): drawing recursed once per level and cost depth^3.
+        let mut paths = vec!["/".to_string()];
+        let mut p = String::new();
+        for _ in 0..3000 {
+            p.push_str("/d");
+            paths.push(p.clone());
+        }
+        let out = render(&paths);
+        assert_eq!(out.lines().count(), 3000);
+        assert!(out.lines().last().unwrap().starts_with(&" ".repeat(2 * 2999)));
+    }
 
     #[test]
     fn draws_like_busctl() {

@@ -9,4 +9,5 @@ mod sandbox;
 mod shell_bus;
 mod signals;
 mod support;
+mod misbehaving;
 mod workshop;

@@ -200,7 +200,10 @@ mod tests {
         assert_eq!(n, MAX_ENTRIES);
         assert!(bytes <= MAX_BYTES);
         assert!(c.cached("a.b", "/o1").is_none());
-        assert!(c.cached("a.b", &format!("/o{}", MAX_ENTRIES + 49)).is_some());
+        assert!(
+            c.cached("a.b", &format!("/o{}", MAX_ENTRIES + 49))
+                .is_some()
+        );
         // Big objects: the byte budget holds.
         let big = node(20_000);
         assert!(big.heap_bytes() > MAX_BYTES / 8);

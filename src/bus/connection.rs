@@ -5,9 +5,8 @@
 //! output shows both. So we marshal bodies ourselves ([`crate::bus::wire`]), send raw messages,
 //! and route replies to callers by serial from one background task.
 //!
-//! Start-up never waits for the bus: [`Bus::new`] only records where to connect; the first user
-//! (or the background warm-up started by the REPL) connects, everyone else awaits the same
-//! attempt. Every call is bounded by a timeout, so a slow or dead peer cannot hang the shell.
+//! Start-up never waits for the bus: [`Bus::new`] only records where to connect; the first
+//! call connects, everyone else awaits the same attempt. Every call is bounded by a timeout, so a slow or dead peer cannot hang the shell.
 
 use std::collections::HashMap;
 use std::num::NonZeroU32;
@@ -160,11 +159,6 @@ impl Bus {
             .get()
             .and_then(|l| l.as_ref().ok())
             .map_or(0, |l| l.waiters.lock().unwrap().len())
-    }
-
-    /// Connect now (used to warm up in the background while the prompt shows).
-    pub async fn connect(&self) -> Result<(), CallError> {
-        self.live().await.map(|_| ())
     }
 
     /// The underlying zbus connection (for monitors and typed helpers).

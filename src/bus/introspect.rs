@@ -228,7 +228,9 @@ fn parse(xml: &str) -> Result<Node, String> {
                 let attr = |k: &str| attrs.get(k).map(|v| v.into_owned());
                 let open = match (stack.last_mut(), name) {
                     (None, "node") => Open::Root,
-                    (None, other) => return Err(format!("the root element is <{other}>, not <node>")),
+                    (None, other) => {
+                        return Err(format!("the root element is <{other}>, not <node>"));
+                    }
                     (Some(Open::Root), "node") => {
                         // Children are relative names; ignore anything that would not make a path.
                         if let Some(n) = attr("name") {
@@ -250,7 +252,8 @@ fn parse(xml: &str) -> Result<Node, String> {
                                 flags: Flags::default(),
                             }))
                         } else {
-                            out.skipped.push(format!("interface '{n}': invalid interface name"));
+                            out.skipped
+                                .push(format!("interface '{n}': invalid interface name"));
                             Open::Interface(None)
                         }
                     }
@@ -262,7 +265,8 @@ fn parse(xml: &str) -> Result<Node, String> {
                     }
                     (Some(Open::Interface(Some(_))), kind @ ("method" | "signal" | "property")) => {
                         let n = attr("name").unwrap_or_default();
-                        let mut bad = (!names::is_member_name(&n)).then(|| "invalid member name".to_string());
+                        let mut bad =
+                            (!names::is_member_name(&n)).then(|| "invalid member name".to_string());
                         let kind = match kind {
                             "method" => MemberKind::Method(Method {
                                 name: n,
@@ -283,7 +287,10 @@ fn parse(xml: &str) -> Result<Node, String> {
                                     Some("write") => (false, true),
                                     Some("readwrite") => (true, true),
                                     other => {
-                                        bad.get_or_insert(format!("invalid access '{}'", other.unwrap_or("")));
+                                        bad.get_or_insert(format!(
+                                            "invalid access '{}'",
+                                            other.unwrap_or("")
+                                        ));
                                         (false, false)
                                     }
                                 };

@@ -69,7 +69,9 @@ impl PollIo for Registration {
                         let dup = self.read.get_ref().as_fd().try_clone_to_owned()?;
                         // SAFETY: the AsyncFd owns `dup`, which stays open and is the same
                         // descriptor for as long as the AsyncFd lives.
-                        let fd = unsafe { AsyncFd::register_with_interest(dup, TokioInterest::WRITABLE) };
+                        let fd = unsafe {
+                            AsyncFd::register_with_interest(dup, TokioInterest::WRITABLE)
+                        };
                         *slot = Some(fd.map_err(io::Error::from)?);
                     }
                     let fd = slot.as_ref().expect("registered just above");
@@ -145,14 +147,9 @@ impl Runtime for ReadOnlyWatch {
         Task(Some(tokio::spawn(future)))
     }
 
-    fn connect_tcp(
-        &self,
-        address: SocketAddr,
-    ) -> impl Future<Output = io::Result<IoSource>> + Send {
-        async move {
-            let stream = tokio::net::TcpStream::connect(address).await?.into_std()?;
-            Ok(IoSource::from(OwnedFd::from(stream)))
-        }
+    async fn connect_tcp(&self, address: SocketAddr) -> io::Result<IoSource> {
+        let stream = tokio::net::TcpStream::connect(address).await?.into_std()?;
+        Ok(IoSource::from(OwnedFd::from(stream)))
     }
 
     fn connect_unix(&self, path: &Path) -> impl Future<Output = io::Result<IoSource>> + Send {

@@ -9,9 +9,9 @@
 //! thread: one context switch per call (the wait in epoll), as in a C sd-bus client, where a
 //! two-worker runtime cost three (worker, reader, router) and 0.3 ms to start and join.
 //! Nothing runs while nobody waits (at the prompt, say): the kernel and the bus daemon queue
-//! what arrives meanwhile. The one exception is the connection's warm-up ([`Session::warm_up`]),
-//! which runs on a short-lived thread of its own while the prompt is drawn; a later
-//! `block_on` on the main thread simply waits for it to hand the runtime back.
+//! what arrives meanwhile. The connection is made by the first call that needs it (about a
+//! millisecond, on a unix socket): the prompt never waits for the bus, and a shell that is only
+//! started and left costs no connection, no thread and no memory for one.
 //!
 //! [`Session::block_on`] also turns Ctrl-C into a clean "interrupted" error instead of killing
 //! the process, and never waits longer than the call's own timeout; [`Session::block_on_within`]
@@ -26,7 +26,7 @@ use crate::bus::connection::{Bus, BusTarget, CallError};
 use crate::bus::introspect::Node;
 
 pub struct Session {
-    rt: Arc<tokio::runtime::Runtime>,
+    rt: tokio::runtime::Runtime,
     pub bus: Arc<Bus>,
     pub cache: Arc<IntrospectionCache>,
 }
@@ -37,22 +37,10 @@ impl Session {
             .enable_all()
             .build()?;
         Ok(Session {
-            rt: Arc::new(rt),
+            rt,
             bus: Arc::new(Bus::new(target, timeout)),
             cache: Arc::new(IntrospectionCache::new()),
         })
-    }
-
-    /// Start connecting in the background, so the first command finds the bus ready.
-    pub fn warm_up(&self) {
-        let (rt, bus) = (self.rt.clone(), self.bus.clone());
-        // A thread of its own: on a current-thread runtime a spawned task would only run once
-        // the main thread waits for something, i.e. after the person typed a first command.
-        let _ = std::thread::Builder::new()
-            .name("connect".into())
-            .spawn(move || {
-                let _ = rt.block_on(bus.connect());
-            });
     }
 
     /// Run a bus future to completion from synchronous code; Ctrl-C cancels it.

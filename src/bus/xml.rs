@@ -38,16 +38,27 @@ impl<'a> Attrs<'a> {
                 return None;
             }
             let Some(eq) = rest.find('=') else {
-                return Some(Err(format!("attribute without a value near '{}'", clip(rest))));
+                return Some(Err(format!(
+                    "attribute without a value near '{}'",
+                    clip(rest)
+                )));
             };
             let name = rest[..eq].trim_end();
             let after = rest[eq + 1..].trim_start();
             let quote = match after.chars().next() {
                 Some(q @ ('"' | '\'')) => q,
-                _ => return Some(Err(format!("unquoted attribute value near '{}'", clip(rest)))),
+                _ => {
+                    return Some(Err(format!(
+                        "unquoted attribute value near '{}'",
+                        clip(rest)
+                    )));
+                }
             };
             let Some(end) = after[1..].find(quote) else {
-                return Some(Err(format!("unterminated attribute value near '{}'", clip(rest))));
+                return Some(Err(format!(
+                    "unterminated attribute value near '{}'",
+                    clip(rest)
+                )));
             };
             if name.is_empty() || name.contains(char::is_whitespace) {
                 return Some(Err(format!("bad attribute name near '{}'", clip(rest))));
@@ -330,7 +341,10 @@ mod tests {
 
     #[test]
     fn entities_decode() {
-        assert_eq!(unescape("&lt;a&gt; &amp; &quot;&apos; &#65;&#x42; &bogus; &"), "<a> & \"' AB &bogus; &");
+        assert_eq!(
+            unescape("&lt;a&gt; &amp; &quot;&apos; &#65;&#x42; &bogus; &"),
+            "<a> & \"' AB &bogus; &"
+        );
     }
 
     #[test]

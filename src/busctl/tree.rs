@@ -67,12 +67,10 @@ async fn walk(bus: &Bus, service: &str) -> Result<Discovery, CallError> {
         let Some((path, depth, reply)) = inflight.next().await else {
             break;
         };
-        let children = reply
-            .map_err(|e| super::error_message(&e))
-            .and_then(|xml| {
-                child_names(&xml)
-                    .map_err(|e| format!("the peer sent malformed introspection data ({e})"))
-            });
+        let children = reply.map_err(|e| super::error_message(&e)).and_then(|xml| {
+            child_names(&xml)
+                .map_err(|e| format!("the peer sent malformed introspection data ({e})"))
+        });
         match children {
             Ok(children) => {
                 for child in children {
@@ -144,7 +142,11 @@ pub fn render(paths: &[String]) -> String {
         return "Only root object discovered.\n".into();
     }
     // busctl skips the root itself; a repeated path is drawn once.
-    let mut list: Vec<&str> = paths.iter().map(String::as_str).filter(|p| *p != "/").collect();
+    let mut list: Vec<&str> = paths
+        .iter()
+        .map(String::as_str)
+        .filter(|p| *p != "/")
+        .collect();
     list.dedup();
     const ROOT: usize = usize::MAX;
     let mut parent = vec![ROOT; list.len()];
@@ -176,7 +178,10 @@ pub fn render(paths: &[String]) -> String {
     let mut out = String::new();
     let mut prefixes: Vec<(usize, String)> = Vec::new();
     for i in 0..list.len() {
-        while prefixes.last().is_some_and(|(owner, _)| Some(*owner) != (parent[i] != ROOT).then_some(parent[i])) {
+        while prefixes
+            .last()
+            .is_some_and(|(owner, _)| Some(*owner) != (parent[i] != ROOT).then_some(parent[i]))
+        {
             prefixes.pop();
         }
         let prefix = prefixes.last().map_or("", |(_, p)| p.as_str());
@@ -245,7 +250,9 @@ mod tests {
             let mut paths: Vec<String> = vec!["/".into()];
             for _ in 0..(next() % 40) {
                 let depth = 1 + next() % 5;
-                let p: String = (0..depth).map(|_| ["/a", "/b", "/c1"][(next() % 3) as usize]).collect();
+                let p: String = (0..depth)
+                    .map(|_| ["/a", "/b", "/c1"][(next() % 3) as usize])
+                    .collect();
                 paths.push(p);
             }
             paths.sort();
@@ -267,7 +274,12 @@ mod tests {
         }
         let out = render(&paths);
         assert_eq!(out.lines().count(), 3000);
-        assert!(out.lines().last().unwrap().starts_with(&" ".repeat(2 * 2999)));
+        assert!(
+            out.lines()
+                .last()
+                .unwrap()
+                .starts_with(&" ".repeat(2 * 2999))
+        );
     }
 
     #[test]

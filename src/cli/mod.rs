@@ -212,10 +212,6 @@ fn run(mut opts: Options) -> i32 {
             }
         }
     }
-    if opts.mode == Mode::Auto && std::io::stdin().is_terminal() {
-        // A large history file is read while everything else starts.
-        crate::repl::history::prefetch();
-    }
     let session = match Session::new(opts.target.clone(), opts.timeout) {
         Ok(s) => Rc::new(s),
         Err(e) => {
@@ -250,7 +246,6 @@ fn run(mut opts: Options) -> i32 {
         }
         Mode::Complete(words) => complete::run(&words),
         Mode::Auto if std::io::stdin().is_terminal() => {
-            session.warm_up();
             crate::repl::run_interactive(session.clone(), &mut it)
         }
         Mode::Auto => batch::run_batch(&mut it, "stdin", std::io::stdin().lock()),

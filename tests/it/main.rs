@@ -4,10 +4,10 @@
 mod busctl_echo;
 mod cli;
 mod dbus_service;
+mod misbehaving;
 mod pty;
 mod sandbox;
 mod shell_bus;
 mod signals;
 mod support;
-mod misbehaving;
 mod workshop;

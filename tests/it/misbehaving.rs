@@ -30,7 +30,12 @@ fn tree_bounds_a_service_with_endless_children() {
     ));
     let lines = r.stdout.lines().count();
     // Every walked object but / is drawn.
-    assert_eq!(lines, MAX_OBJECTS - 1, "{}", &r.stdout[..200.min(r.stdout.len())]);
+    assert_eq!(
+        lines,
+        MAX_OBJECTS - 1,
+        "{}",
+        &r.stdout[..200.min(r.stdout.len())]
+    );
 }
 
 #[test]
@@ -82,7 +87,7 @@ fn tree_over_all_names_goes_on_past_a_bad_service() {
 fn tree_is_interrupted_by_ctrl_c() {
     // The walk waits on a service that never answers; Ctrl-C ends it with 130.
     let before = NEVER_CALLS.load(Ordering::SeqCst);
-    let mut child = Command::new(BIN)
+    let child = Command::new(BIN)
         .args(["--address", addr(), "-c", &format!("tree {NEVER_NAME}")])
         .stdout(Stdio::null())
         .stderr(Stdio::piped())

@@ -7,8 +7,8 @@
 //! Here a write is simply made; only when the kernel's buffer is full (a write would block) is
 //! the socket registered for writing, until that write goes through.
 //!
-//! Everything else is tokio as zbus uses it: tasks, timers, the reactor. Spawning processes
-//! (`unixexec:` addresses) is not supported: the shell connects to unix sockets and TCP only.
+//! Everything else is tokio as zbus uses it: tasks, timers, the reactor, processes (for
+//! `unixexec:` addresses) and blocking work.
 
 use std::future::Future;
 use std::io;
@@ -170,16 +170,38 @@ impl Runtime for ReadOnlyWatch {
         std::future::ready(result)
     }
 
+    /// For `unixexec:` addresses (`-H HOST` runs ssh): as zbus's own tokio backend does it.
     fn spawn_process(
         &self,
-        _command: Command,
-        _stdin: Stdio,
-        _stdout: Stdio,
-        _stderr: Stdio,
+        mut command: Command,
+        stdin: Stdio,
+        stdout: Stdio,
+        stderr: Stdio,
     ) -> io::Result<Pin<Box<dyn Future<Output = io::Result<ExitStatus>> + Send + 'static>>> {
-        Err(io::Error::new(
-            io::ErrorKind::Unsupported,
-            "unixexec: addresses are not supported",
-        ))
+        command.stdin(stdin).stdout(stdout).stderr(stderr);
+        let mut command = tokio::process::Command::from(command);
+        let child = command.spawn();
+        // The command keeps copies of the streams it was given: a pipe's write end left open
+        // here would be a pipe that never ends for the reader.
+        drop(command);
+        let mut child = child?;
+        Ok(Box::pin(async move { child.wait().await }))
+    }
+
+    fn spawn_blocking<T>(
+        &self,
+        work: impl FnOnce() -> T + Send + 'static,
+    ) -> Pin<Box<dyn Future<Output = T> + Send + 'static>>
+    where
+        T: Send + 'static,
+    {
+        let task = tokio::task::spawn_blocking(work);
+        Box::pin(async move {
+            match task.await {
+                Ok(v) => v,
+                Err(e) if e.is_panic() => std::panic::resume_unwind(e.into_panic()),
+                Err(e) => panic!("the runtime shut down during blocking work: {e}"),
+            }
+        })
     }
 }

@@ -8,7 +8,7 @@ use std::time::{Duration, Instant};
 
 use crate::support::dbus::PrivateBus;
 use crate::support::shell::{BIN, Shell};
-use crate::support::testservice::{DEEP_NAME, ENDLESS_NAME, NEVER_CALLS, NEVER_NAME, TEST_NAME};
+use crate::support::testservice::{DEEP_NAME, ENDLESS_NAME, SILENT_CALLS, SILENT_NAME, TEST_NAME};
 
 fn addr() -> &'static str {
     PrivateBus::shared().address()
@@ -62,7 +62,7 @@ fn tree_bounds_a_deep_tree() {
 #[test]
 fn tree_over_all_names_goes_on_past_a_bad_service() {
     // The endless services come before org.rustemd.Test (names are sorted); each is cut and
-    // the walk goes on to the next. org.rustemd.Never would wait for its timeout: cut short.
+    // the walk goes on to the next. org.rustemd.Silent would wait for its timeout: cut short.
     let r = Shell::new()
         .address(addr())
         .timeout(Duration::from_secs(240))
@@ -79,22 +79,22 @@ fn tree_over_all_names_goes_on_past_a_bad_service() {
         assert!(r.stderr.contains(&format!("{cut} reports")), "{}", r.stderr);
     }
     assert!(r.stdout.contains(&format!(
-        "Failed to introspect object / of service {NEVER_NAME}: no reply"
+        "Failed to introspect object / of service {SILENT_NAME}: no reply"
     )));
 }
 
 #[test]
 fn tree_is_interrupted_by_ctrl_c() {
     // The walk waits on a service that never answers; Ctrl-C ends it with 130.
-    let before = NEVER_CALLS.load(Ordering::SeqCst);
+    let before = SILENT_CALLS.load(Ordering::SeqCst);
     let child = Command::new(BIN)
-        .args(["--address", addr(), "-c", &format!("tree {NEVER_NAME}")])
+        .args(["--address", addr(), "-c", &format!("tree {SILENT_NAME}")])
         .stdout(Stdio::null())
         .stderr(Stdio::piped())
         .spawn()
         .unwrap();
     let deadline = Instant::now() + Duration::from_secs(30);
-    while NEVER_CALLS.load(Ordering::SeqCst) == before {
+    while SILENT_CALLS.load(Ordering::SeqCst) == before {
         assert!(Instant::now() < deadline, "the shell never called");
         std::thread::sleep(Duration::from_millis(5));
     }

@@ -21,8 +21,8 @@
 //! * `org.rustemd.Endless` and `org.rustemd.Deep` (raw message loop; `Introspect` only, on any
 //!   path): services whose trees never end. Every object of `Endless` has the children `a`,
 //!   `b` and `c`; every object of `Deep` has one child `d`. Other methods get
-//!   `org.freedesktop.DBus.Error.UnknownMethod`. `org.rustemd.Never` (same connection) never
-//!   answers anything; [`NEVER_CALLS`] counts what it received.
+//!   `org.freedesktop.DBus.Error.UnknownMethod`. `org.rustemd.Silent` (same connection) never
+//!   answers anything; [`SILENT_CALLS`] counts what it received.
 //! * `org.rustemd.Gone`: `/org/rustemd/Gone` with `org.rustemd.Child1` (`Id` = "gone"), until
 //!   [`drop_gone_peer`] closes its connection; afterwards calls to it fail with
 //!   `org.freedesktop.DBus.Error.ServiceUnknown` (as does any name nobody owns).
@@ -51,10 +51,10 @@ pub const ODD_NAME: &str = "org.rustemd.Odd";
 pub const GONE_NAME: &str = "org.rustemd.Gone";
 pub const ENDLESS_NAME: &str = "org.rustemd.Endless";
 pub const DEEP_NAME: &str = "org.rustemd.Deep";
-pub const NEVER_NAME: &str = "org.rustemd.Never";
+pub const SILENT_NAME: &str = "org.rustemd.Silent";
 
-/// How many calls `org.rustemd.Never` received (and will never answer).
-pub static NEVER_CALLS: std::sync::atomic::AtomicUsize = std::sync::atomic::AtomicUsize::new(0);
+/// How many calls `org.rustemd.Silent` received (and will never answer).
+pub static SILENT_CALLS: std::sync::atomic::AtomicUsize = std::sync::atomic::AtomicUsize::new(0);
 pub const ECHO_NAME: &str = "org.rustemd.Echo";
 pub const ECHO_PATH: &str = "/org/rustemd/Echo";
 pub const ECHO_IFACE: &str = "org.rustemd.Echo1";
@@ -683,8 +683,8 @@ async fn endless_handle(conn: Connection, msg: zbus::Message) {
     let hdr = msg.header();
     let dest = hdr.destination().map(|d| d.to_string()).unwrap_or_default();
     let member = hdr.member().map(|m| m.to_string()).unwrap_or_default();
-    if dest == NEVER_NAME {
-        NEVER_CALLS.fetch_add(1, std::sync::atomic::Ordering::SeqCst);
+    if dest == SILENT_NAME {
+        SILENT_CALLS.fetch_add(1, std::sync::atomic::Ordering::SeqCst);
         return;
     }
     let res = if member == "Introspect" {
@@ -719,7 +719,7 @@ async fn run_endless(address: &str) -> zbus::Result<Connection> {
     });
     conn.request_name(ENDLESS_NAME).await?;
     conn.request_name(DEEP_NAME).await?;
-    conn.request_name(NEVER_NAME).await?;
+    conn.request_name(SILENT_NAME).await?;
     Ok(conn)
 }
 

@@ -206,13 +206,6 @@ impl Bus {
         let live = self.live().await?;
         check_names(dest, path, iface, member)?;
         let timeout = opts.timeout.unwrap_or(self.timeout);
-        let mut builder = Message::method_call(path, member).destination(dest);
-        if let Some(i) = iface {
-            builder = builder.interface(i);
-        }
-        if let Some(name) = live.conn.unique_name() {
-            builder = builder.sender(name.clone());
-        }
         let mut flags = Flags::empty();
         if !opts.expect_reply {
             flags |= Flags::NO_REPLY_EXPECTED;
@@ -223,8 +216,14 @@ impl Bus {
         if opts.interactive_auth {
             flags |= Flags::ALLOW_INTERACTIVE_AUTH;
         }
-        builder = builder.with_flags(flags);
-        let msg = wire::encode_to_message(builder, args)
+        let call = wire::Call {
+            dest,
+            path,
+            iface,
+            member,
+            flags: flags.bits(),
+        };
+        let msg = wire::encode_call(&call, args)
             .map_err(|e| CallError::Invalid(format!("cannot build the call: {e}")))?;
         if !opts.expect_reply {
             live.conn
@@ -301,11 +300,11 @@ impl Bus {
             // Dropped from synchronous code too: spawn on the runtime we came from. The daemon
             // forgets the rule; no one waits for its answer.
             rt.spawn(async move {
-                let msg = Message::method_call("/org/freedesktop/DBus", "RemoveMatch")
+                let builder = Message::method_call("/org/freedesktop/DBus", "RemoveMatch")
                     .destination(DBUS)
                     .interface(DBUS)
-                    .with_flags(Flags::NO_REPLY_EXPECTED)
-                    .build(&(text,));
+                    .with_flags(Flags::NO_REPLY_EXPECTED);
+                let msg = wire::encode_to_message(builder, &[Data::Str(text)]);
                 if let Ok(msg) = msg {
                     let _ = conn.send(&msg).await;
                 }

@@ -27,6 +27,8 @@ use crate::bus::introspect::Node;
 
 pub struct Session {
     rt: tokio::runtime::Runtime,
+    /// Set once tokio's SIGINT handler is installed.
+    sigint: std::sync::OnceLock<()>,
     pub bus: Arc<Bus>,
     pub cache: Arc<IntrospectionCache>,
 }
@@ -38,6 +40,7 @@ impl Session {
             .build()?;
         Ok(Session {
             rt,
+            sigint: std::sync::OnceLock::new(),
             bus: Arc::new(Bus::new(target, timeout)),
             cache: Arc::new(IntrospectionCache::new()),
         })
@@ -48,6 +51,23 @@ impl Session {
         &self,
         fut: impl Future<Output = Result<T, CallError>>,
     ) -> Result<T, CallError> {
+        let mut fut = std::pin::pin!(fut);
+        // Ctrl-C is ours from the first wait on: tokio's handler stays for the process, so a
+        // Ctrl-C that comes while a call is being sent is never the default (death).
+        self.sigint.get_or_init(|| {
+            let _in = self.rt.enter();
+            let _ = tokio::signal::unix::signal(tokio::signal::unix::SignalKind::interrupt());
+        });
+        // What is ready at once (an introspection from the cache, say) needs no turn of the
+        // scheduler: one poll, inside the runtime's context, with nobody to wake; otherwise the
+        // same future goes on below and is polled again at once.
+        {
+            let _in = self.rt.enter();
+            let mut cx = std::task::Context::from_waker(std::task::Waker::noop());
+            if let std::task::Poll::Ready(r) = fut.as_mut().poll(&mut cx) {
+                return r;
+            }
+        }
         self.rt.block_on(async {
             tokio::select! {
                 // Ctrl-C is listened for before the call is sent, so no Ctrl-C after the

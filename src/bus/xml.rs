@@ -24,12 +24,49 @@ pub enum Event<'a> {
     },
 }
 
-/// The attribute text of a start tag, checked when the tag was read.
+/// The attributes of a start tag, split once when the tag was read (raw values, entities
+/// not yet decoded). Introspection elements have at most four; past [`Attrs::MAX`] the rest
+/// are checked but not kept.
 #[derive(Clone, Copy, Debug, PartialEq)]
-pub struct Attrs<'a>(&'a str);
+pub struct Attrs<'a> {
+    pairs: [(&'a str, &'a str); Attrs::MAX],
+    len: usize,
+}
+
+/// The attribute text of a start tag, not yet split.
+#[derive(Clone, Copy)]
+struct Raw<'a>(&'a str);
 
 impl<'a> Attrs<'a> {
-    /// Every `(name, raw value)` pair, in order.
+    const MAX: usize = 8;
+
+    fn split(text: &'a str) -> Result<Attrs<'a>, String> {
+        let mut a = Attrs {
+            pairs: [("", ""); Attrs::MAX],
+            len: 0,
+        };
+        for p in Raw(text).pairs() {
+            let p = p?;
+            if a.len < Attrs::MAX {
+                a.pairs[a.len] = p;
+                a.len += 1;
+            }
+        }
+        Ok(a)
+    }
+
+    /// The value of attribute `name`, entities decoded.
+    pub fn get(&self, name: &str) -> Option<Cow<'a, str>> {
+        self.pairs[..self.len]
+            .iter()
+            .find(|(n, _)| *n == name)
+            .map(|(_, v)| unescape(v))
+    }
+}
+
+impl<'a> Raw<'a> {
+    /// Every `(name, raw value)` pair, in order (byte scans: attribute texts are short, and
+    /// `str::find` costs more per call than the scan).
     fn pairs(self) -> impl Iterator<Item = Result<(&'a str, &'a str), String>> {
         let mut rest = self.0;
         std::iter::from_fn(move || {
@@ -37,16 +74,20 @@ impl<'a> Attrs<'a> {
             if rest.is_empty() {
                 return None;
             }
-            let Some(eq) = rest.find('=') else {
+            let b = rest.as_bytes();
+            let Some(eq) = b.iter().position(|&c| c == b'=') else {
                 return Some(Err(format!(
                     "attribute without a value near '{}'",
                     clip(rest)
                 )));
             };
             let name = rest[..eq].trim_end();
-            let after = rest[eq + 1..].trim_start();
-            let quote = match after.chars().next() {
-                Some(q @ ('"' | '\'')) => q,
+            let mut v = eq + 1;
+            while b.get(v).is_some_and(u8::is_ascii_whitespace) {
+                v += 1;
+            }
+            let quote = match b.get(v) {
+                Some(&q @ (b'"' | b'\'')) => q,
                 _ => {
                     return Some(Err(format!(
                         "unquoted attribute value near '{}'",
@@ -54,31 +95,20 @@ impl<'a> Attrs<'a> {
                     )));
                 }
             };
-            let Some(end) = after[1..].find(quote) else {
+            let Some(len) = b[v + 1..].iter().position(|&c| c == quote) else {
                 return Some(Err(format!(
                     "unterminated attribute value near '{}'",
                     clip(rest)
                 )));
             };
-            if name.is_empty() || name.contains(char::is_whitespace) {
+            if name.is_empty() || name.bytes().any(|c| c.is_ascii_whitespace()) {
                 return Some(Err(format!("bad attribute name near '{}'", clip(rest))));
             }
-            let value = &after[1..1 + end];
-            rest = &after[1 + end + 1..];
+            // Quotes and '=' are ASCII: these are char boundaries.
+            let value = &rest[v + 1..v + 1 + len];
+            rest = &rest[v + 1 + len + 1..];
             Some(Ok((name, value)))
         })
-    }
-
-    /// The value of attribute `name`, entities decoded.
-    pub fn get(self, name: &str) -> Option<Cow<'a, str>> {
-        self.pairs()
-            .filter_map(Result::ok)
-            .find(|(n, _)| *n == name)
-            .map(|(_, v)| unescape(v))
-    }
-
-    fn check(self) -> Result<(), String> {
-        self.pairs().try_for_each(|p| p.map(|_| ()))
     }
 }
 
@@ -183,7 +213,7 @@ impl<'a> Iterator for Tokenizer<'a> {
             return None;
         }
         loop {
-            let Some(lt) = self.s[self.pos..].find('<') else {
+            let Some(lt) = memchr::memchr(b'<', &self.s.as_bytes()[self.pos..]) else {
                 self.done = true;
                 if let Some(name) = self.open.last() {
                     return Some(Err(format!("element <{name}> is never closed")));
@@ -254,16 +284,17 @@ impl<'a> Iterator for Tokenizer<'a> {
             None => (inner, false),
         };
         let name_end = inner
-            .find(|c: char| c.is_whitespace())
+            .bytes()
+            .position(|c| c.is_ascii_whitespace())
             .unwrap_or(inner.len());
         let name = &inner[..name_end];
         if name.is_empty() {
             return self.err(format!("a tag without a name at byte {start}"));
         }
-        let attrs = Attrs(&inner[name_end..]);
-        if let Err(e) = attrs.check() {
-            return self.err(e);
-        }
+        let attrs = match Attrs::split(&inner[name_end..]) {
+            Ok(a) => a,
+            Err(e) => return self.err(e),
+        };
         if self.open.is_empty() {
             self.roots += 1;
         }

@@ -25,7 +25,7 @@ pub enum Event<'a> {
 }
 
 /// The attributes of a start tag, split once when the tag was read (raw values, entities
-/// not yet decoded). Introspection elements have at most four; past [`Attrs::MAX`] the rest
+/// not yet decoded). Introspection elements have at most three; past [`Attrs::MAX`] the rest
 /// are checked but not kept.
 #[derive(Clone, Copy, Debug, PartialEq)]
 pub struct Attrs<'a> {
@@ -38,7 +38,7 @@ pub struct Attrs<'a> {
 struct Raw<'a>(&'a str);
 
 impl<'a> Attrs<'a> {
-    const MAX: usize = 8;
+    const MAX: usize = 4;
 
     fn split(text: &'a str) -> Result<Attrs<'a>, String> {
         let mut a = Attrs {

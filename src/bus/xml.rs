@@ -213,7 +213,9 @@ impl<'a> Iterator for Tokenizer<'a> {
             return None;
         }
         loop {
-            let Some(lt) = memchr::memchr(b'<', &self.s.as_bytes()[self.pos..]) else {
+            // std's search (no CPU feature probing, which costs a one-shot process more than
+            // the search).
+            let Some(lt) = self.s[self.pos..].find('<') else {
                 self.done = true;
                 if let Some(name) = self.open.last() {
                     return Some(Err(format!("element <{name}> is never closed")));

@@ -2,11 +2,16 @@
 //!
 //! Why not zbus's `call_method`: our argument values are only known at run time, and zbus's
 //! dynamic containers (`Dict` is a `BTreeMap`) lose wire order and duplicate keys — busctl's
-//! output shows both. So we marshal bodies ourselves ([`crate::bus::wire`]), send raw messages,
-//! and route replies to callers by serial from one background task.
+//! output shows both. So we marshal whole method calls ourselves ([`crate::bus::wire`], header
+//! included: zbus's serde header writer cost more than the rest of a property read), send raw
+//! messages, and route replies to callers by serial from one task. That task and zbus's socket
+//! reader run on the current-thread runtime of [`crate::bus::session`], on the thread that
+//! waits for the reply, so routing is a task switch, not a thread wake-up; a call dropped
+//! before its reply (Ctrl-C, TAB's deadline) takes its reply slot with it.
 //!
 //! Start-up never waits for the bus: [`Bus::new`] only records where to connect; the first
-//! call connects, everyone else awaits the same attempt. Every call is bounded by a timeout, so a slow or dead peer cannot hang the shell.
+//! call connects, everyone else awaits the same attempt. Every call is bounded by a timeout,
+//! so a slow or dead peer cannot hang the shell.
 
 use std::collections::HashMap;
 use std::num::NonZeroU32;

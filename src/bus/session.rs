@@ -70,8 +70,7 @@ impl Session {
         }
         self.rt.block_on(async {
             tokio::select! {
-                // Ctrl-C is listened for before the call is sent, so no Ctrl-C after the
-                // call left can kill the process.
+                // A Ctrl-C and a reply at the same turn: the Ctrl-C wins.
                 biased;
                 _ = tokio::signal::ctrl_c() => Err(CallError::Interrupted),
                 r = fut => r,

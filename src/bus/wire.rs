@@ -3,8 +3,8 @@
 //! Why not zbus's serializer: it works through serde and its dynamic `Variant`, which reorders
 //! and deduplicates dicts and cannot tell a one-struct body from a multi-value one. We encode and
 //! decode the wire format directly (checked against zbus's own serializer in the
-//! tests) and hand zbus the raw body with [`encode_to_message`] or read it with
-//! [`decode_message`].
+//! tests) and hand zbus the raw body with [`encode_to_message`] (or a whole method call with
+//! [`encode_call`]) or read it with [`decode_message`].
 //!
 //! Layout rules (D-Bus specification, "Marshaling"): every value is aligned to its type's
 //! alignment relative to the start of the message (bodies start 8-aligned, so relative to the

@@ -2,12 +2,16 @@
 //!
 //! Why not zbus's `call_method`: our argument values are only known at run time, and zbus's
 //! dynamic containers (`Dict` is a `BTreeMap`) lose wire order and duplicate keys — busctl's
-//! output shows both. So we marshal bodies ourselves ([`crate::bus::wire`]), send raw messages,
-//! and route replies to callers by serial from one background task.
+//! output shows both. So we marshal whole method calls ourselves ([`crate::bus::wire`], header
+//! included: zbus's serde header writer cost more than the rest of a property read), send raw
+//! messages, and route replies to callers by serial from one task. That task and zbus's socket
+//! reader run on the current-thread runtime of [`crate::bus::session`], on the thread that
+//! waits for the reply, so routing is a task switch, not a thread wake-up; a call dropped
+//! before its reply (Ctrl-C, TAB's deadline) takes its reply slot with it.
 //!
-//! Start-up never waits for the bus: [`Bus::new`] only records where to connect; the first user
-//! (or the background warm-up started by the REPL) connects, everyone else awaits the same
-//! attempt. Every call is bounded by a timeout, so a slow or dead peer cannot hang the shell.
+//! Start-up never waits for the bus: [`Bus::new`] only records where to connect; the first
+//! call connects, everyone else awaits the same attempt. Every call is bounded by a timeout,
+//! so a slow or dead peer cannot hang the shell.
 
 use std::collections::HashMap;
 use std::num::NonZeroU32;
@@ -116,6 +120,18 @@ pub struct Reply {
 
 type Waiters = Arc<Mutex<HashMap<u32, oneshot::Sender<Message>>>>;
 
+/// A call's place in the reply router, removed when the call ends however it ends.
+struct Slot<'a> {
+    waiters: &'a Waiters,
+    serial: u32,
+}
+
+impl Drop for Slot<'_> {
+    fn drop(&mut self) {
+        self.waiters.lock().unwrap().remove(&self.serial);
+    }
+}
+
 struct Live {
     conn: Connection,
     waiters: Waiters,
@@ -159,9 +175,13 @@ impl Bus {
         live.as_ref().map_err(|e| CallError::Connection(e.clone()))
     }
 
-    /// Connect now (used to warm up in the background while the prompt shows).
-    pub async fn connect(&self) -> Result<(), CallError> {
-        self.live().await.map(|_| ())
+    /// How many calls are waiting for their reply (each has a slot in the router).
+    #[cfg(test)]
+    pub(crate) fn waiting(&self) -> usize {
+        self.live
+            .get()
+            .and_then(|l| l.as_ref().ok())
+            .map_or(0, |l| l.waiters.lock().unwrap().len())
     }
 
     /// The underlying zbus connection (for monitors and typed helpers).
@@ -209,13 +229,6 @@ impl Bus {
         let live = self.live().await?;
         check_names(dest, path, iface, member)?;
         let timeout = opts.timeout.unwrap_or(self.timeout);
-        let mut builder = Message::method_call(path, member).destination(dest);
-        if let Some(i) = iface {
-            builder = builder.interface(i);
-        }
-        if let Some(name) = live.conn.unique_name() {
-            builder = builder.sender(name.clone());
-        }
         let mut flags = Flags::empty();
         if !opts.expect_reply {
             flags |= Flags::NO_REPLY_EXPECTED;
@@ -226,8 +239,14 @@ impl Bus {
         if opts.interactive_auth {
             flags |= Flags::ALLOW_INTERACTIVE_AUTH;
         }
-        builder = builder.with_flags(flags);
-        let msg = wire::encode_to_message(builder, args)
+        let call = wire::Call {
+            dest,
+            path,
+            iface,
+            member,
+            flags: flags.bits(),
+        };
+        let msg = wire::encode_call(&call, args)
             .map_err(|e| CallError::Invalid(format!("cannot build the call: {e}")))?;
         if !opts.expect_reply {
             live.conn
@@ -239,8 +258,13 @@ impl Bus {
         let serial = msg.primary_header().serial_num().get();
         let (tx, rx) = oneshot::channel();
         live.waiters.lock().unwrap().insert(serial, tx);
+        // However this call ends (a reply, a timeout, Ctrl-C or TAB's deadline dropping this
+        // future), its reply slot goes with it.
+        let _slot = Slot {
+            waiters: &live.waiters,
+            serial,
+        };
         if let Err(e) = live.conn.send(&msg).await {
-            live.waiters.lock().unwrap().remove(&serial);
             return Err(CallError::Connection(format!("sending failed: {e}")));
         }
         let reply = match tokio::time::timeout(timeout, rx).await {
@@ -252,7 +276,6 @@ impl Bus {
                 )));
             }
             Err(_) => {
-                live.waiters.lock().unwrap().remove(&serial);
                 return Err(CallError::Timeout {
                     dest: dest.to_string(),
                     secs: timeout.as_secs_f64(),
@@ -336,11 +359,11 @@ impl Bus {
             // Dropped from synchronous code too: spawn on the runtime we came from. The daemon
             // forgets the rule; no one waits for its answer.
             rt.spawn(async move {
-                let msg = Message::method_call("/org/freedesktop/DBus", "RemoveMatch")
+                let builder = Message::method_call("/org/freedesktop/DBus", "RemoveMatch")
                     .destination(DBUS)
                     .interface(DBUS)
-                    .with_flags(Flags::NO_REPLY_EXPECTED)
-                    .build(&(text,));
+                    .with_flags(Flags::NO_REPLY_EXPECTED);
+                let msg = wire::encode_to_message(builder, &[Data::Str(text)]);
                 if let Ok(msg) = msg {
                     let _ = conn.send(&msg).await;
                 }
@@ -398,6 +421,7 @@ async fn connect(target: &BusTarget) -> Result<Live, String> {
         }
     };
     let conn = builder
+        .runtime(crate::bus::runtime::ReadOnlyWatch)
         .method_timeout(Duration::from_secs(25))
         .build()
         .await

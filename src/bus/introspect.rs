@@ -5,6 +5,9 @@
 //! order the peer sent them, and busctl's flag rules already applied (a property emits change
 //! unless annotated otherwise; see busctl-introspect.c).
 
+use std::collections::HashMap;
+use std::sync::Arc;
+
 use crate::bus::names;
 
 /// Flags as busctl shows them in the FLAGS column.
@@ -75,10 +78,15 @@ impl Flags {
     }
 }
 
+/// A type signature as introspection gives it, shared by every member of one object that has
+/// the same (most properties are `s`, `t`, `b`, `u` or `as`: one allocation each, not one per
+/// member).
+pub type SigText = Arc<str>;
+
 #[derive(Clone, Debug, PartialEq)]
 pub struct Arg {
     pub name: Option<String>,
-    pub sig: String,
+    pub sig: SigText,
 }
 
 #[derive(Clone, Debug, PartialEq)]
@@ -91,10 +99,10 @@ pub struct Method {
 
 impl Method {
     pub fn in_sig(&self) -> String {
-        self.inputs.iter().map(|a| a.sig.as_str()).collect()
+        self.inputs.iter().map(|a| &*a.sig).collect()
     }
     pub fn out_sig(&self) -> String {
-        self.outputs.iter().map(|a| a.sig.as_str()).collect()
+        self.outputs.iter().map(|a| &*a.sig).collect()
     }
     /// `GetUnit(s name) → o`: for hints and help.
     pub fn describe(&self) -> String {
@@ -103,7 +111,7 @@ impl Method {
             .iter()
             .map(|a| match &a.name {
                 Some(n) => format!("{} {n}", a.sig),
-                None => a.sig.clone(),
+                None => a.sig.to_string(),
             })
             .collect();
         let out = self.out_sig();
@@ -125,7 +133,7 @@ pub struct Signal {
 #[derive(Clone, Debug, PartialEq)]
 pub struct Property {
     pub name: String,
-    pub sig: String,
+    pub sig: SigText,
     pub readable: bool,
     pub writable: bool,
     pub flags: Flags,
@@ -173,96 +181,288 @@ pub fn short_name(iface: &str) -> &str {
 pub struct Node {
     pub interfaces: Vec<Interface>,
     pub children: Vec<String>,
+    /// What was left out and why, one sentence each (`org.x.Y.Member: invalid type 'zz'`).
+    pub skipped: Vec<String>,
+}
+
+/// What an open element is, for the parser's stack.
+enum Open {
+    Root,
+    Interface(Option<Interface>),
+    Member(Member),
+    Other,
+}
+
+/// A method, signal or property being read, and what is wrong with it, if anything.
+struct Member {
+    kind: MemberKind,
+    bad: Option<String>,
+}
+
+enum MemberKind {
+    Method(Method),
+    Signal(Signal),
+    Property(Property),
+}
+
+/// A complete single type, as an argument or a property must have, shared through `seen`.
+fn check_type(ty: Option<&str>, seen: &mut HashMap<String, SigText>) -> Result<SigText, String> {
+    let ty = ty.ok_or("no type")?;
+    if let Some(s) = seen.get(ty) {
+        return Ok(s.clone());
+    }
+    crate::bus::sig::Sig::parse(ty).map_err(|_| format!("invalid type '{ty}'"))?;
+    let s: SigText = Arc::from(ty);
+    seen.insert(ty.to_string(), s.clone());
+    Ok(s)
+}
+
+fn parse(xml: &str) -> Result<Node, String> {
+    use crate::bus::xml::{Event, Tokenizer};
+    let mut out = Node::default();
+    let mut stack: Vec<Open> = Vec::new();
+    let mut sigs: HashMap<String, SigText> = HashMap::new();
+    for ev in Tokenizer::new(xml) {
+        match ev? {
+            Event::Start { name, attrs, empty } => {
+                let attr = |k: &str| attrs.get(k).map(|v| v.into_owned());
+                let open = match (stack.last_mut(), name) {
+                    (None, "node") => Open::Root,
+                    (None, other) => {
+                        return Err(format!("the root element is <{other}>, not <node>"));
+                    }
+                    (Some(Open::Root), "node") => {
+                        // Children are relative names; ignore anything that would not make a path.
+                        if let Some(n) = attr("name") {
+                            let n = n.trim_start_matches('/');
+                            if !n.is_empty() && names::is_object_path(&format!("/{n}")) {
+                                out.children.push(n.to_string());
+                            }
+                        }
+                        Open::Other
+                    }
+                    (Some(Open::Root), "interface") => {
+                        let n = attr("name").unwrap_or_default();
+                        if names::is_interface_name(&n) {
+                            Open::Interface(Some(Interface {
+                                name: n,
+                                methods: Vec::new(),
+                                signals: Vec::new(),
+                                properties: Vec::new(),
+                                flags: Flags::default(),
+                            }))
+                        } else {
+                            out.skipped
+                                .push(format!("interface '{n}': invalid interface name"));
+                            Open::Interface(None)
+                        }
+                    }
+                    (Some(Open::Interface(Some(i))), "annotation") => {
+                        if let (Some(k), Some(v)) = (attr("name"), attr("value")) {
+                            i.flags.apply(&k, &v);
+                        }
+                        Open::Other
+                    }
+                    (Some(Open::Interface(Some(_))), kind @ ("method" | "signal" | "property")) => {
+                        let n = attr("name").unwrap_or_default();
+                        let mut bad =
+                            (!names::is_member_name(&n)).then(|| "invalid member name".to_string());
+                        let kind = match kind {
+                            "method" => MemberKind::Method(Method {
+                                name: n,
+                                inputs: Vec::new(),
+                                outputs: Vec::new(),
+                                flags: Flags::default(),
+                            }),
+                            "signal" => MemberKind::Signal(Signal {
+                                name: n,
+                                args: Vec::new(),
+                                flags: Flags::default(),
+                            }),
+                            _ => {
+                                let sig = check_type(attr("type").as_deref(), &mut sigs);
+                                let access = attr("access");
+                                let (readable, writable) = match access.as_deref() {
+                                    Some("read") => (true, false),
+                                    Some("write") => (false, true),
+                                    Some("readwrite") => (true, true),
+                                    other => {
+                                        bad.get_or_insert(format!(
+                                            "invalid access '{}'",
+                                            other.unwrap_or("")
+                                        ));
+                                        (false, false)
+                                    }
+                                };
+                                if let Err(e) = &sig {
+                                    bad.get_or_insert(e.clone());
+                                }
+                                MemberKind::Property(Property {
+                                    name: n,
+                                    sig: sig.unwrap_or_else(|_| Arc::from("")),
+                                    readable,
+                                    writable,
+                                    flags: Flags {
+                                        emits_change: true,
+                                        ..Flags::default()
+                                    },
+                                })
+                            }
+                        };
+                        Open::Member(Member { kind, bad })
+                    }
+                    (Some(Open::Member(m)), "arg") => {
+                        let arg = check_type(attr("type").as_deref(), &mut sigs).map(|sig| Arg {
+                            name: attr("name"),
+                            sig,
+                        });
+                        match (arg, &mut m.kind) {
+                            (Err(e), MemberKind::Method(x)) => {
+                                let n = x.inputs.len() + x.outputs.len() + 1;
+                                m.bad.get_or_insert(format!("{e} (argument {n})"));
+                            }
+                            (Err(e), MemberKind::Signal(x)) => {
+                                let n = x.args.len() + 1;
+                                m.bad.get_or_insert(format!("{e} (argument {n})"));
+                            }
+                            (Ok(a), MemberKind::Method(x)) => {
+                                if attr("direction").as_deref() == Some("out") {
+                                    x.outputs.push(a)
+                                } else {
+                                    x.inputs.push(a)
+                                }
+                            }
+                            (Ok(a), MemberKind::Signal(x)) => x.args.push(a),
+                            (_, MemberKind::Property(_)) => {}
+                        }
+                        Open::Other
+                    }
+                    (Some(Open::Member(m)), "annotation") => {
+                        if let (Some(k), Some(v)) = (attr("name"), attr("value")) {
+                            let flags = match &mut m.kind {
+                                MemberKind::Method(x) => &mut x.flags,
+                                MemberKind::Signal(x) => &mut x.flags,
+                                MemberKind::Property(x) => &mut x.flags,
+                            };
+                            flags.apply(&k, &v);
+                        }
+                        Open::Other
+                    }
+                    _ => Open::Other,
+                };
+                stack.push(open);
+                if empty {
+                    close(&mut stack, &mut out);
+                }
+            }
+            Event::End { .. } => close(&mut stack, &mut out),
+        }
+    }
+    out.interfaces.shrink_to_fit();
+    out.children.shrink_to_fit();
+    Ok(out)
+}
+
+/// The element on top of `stack` ends: file it where it belongs.
+fn close(stack: &mut Vec<Open>, out: &mut Node) {
+    match stack.pop() {
+        Some(Open::Interface(Some(mut i))) => {
+            // Kept for the session: no spare capacity.
+            i.methods.shrink_to_fit();
+            i.signals.shrink_to_fit();
+            i.properties.shrink_to_fit();
+            out.interfaces.push(i);
+        }
+        Some(Open::Member(m)) => {
+            let Some(Open::Interface(Some(iface))) = stack.last_mut() else {
+                return;
+            };
+            let name = match &m.kind {
+                MemberKind::Method(x) => &x.name,
+                MemberKind::Signal(x) => &x.name,
+                MemberKind::Property(x) => &x.name,
+            };
+            if let Some(why) = m.bad {
+                out.skipped.push(format!("{}.{name}: {why}", iface.name));
+                return;
+            }
+            match m.kind {
+                MemberKind::Method(mut x) => {
+                    x.inputs.shrink_to_fit();
+                    x.outputs.shrink_to_fit();
+                    iface.methods.push(x)
+                }
+                MemberKind::Signal(mut x) => {
+                    x.args.shrink_to_fit();
+                    iface.signals.push(x)
+                }
+                MemberKind::Property(x) => iface.properties.push(x),
+            }
+        }
+        _ => {}
+    }
 }
 
 impl Node {
-    /// Parse introspection XML. Errors say what is wrong with the peer's XML.
+    /// Parse introspection XML. Errors say what is wrong with the peer's XML; a member the
+    /// peer described wrongly (an invalid type or name) is left out and named in
+    /// [`Node::skipped`], so the rest of the object stays usable.
     pub fn parse(xml: &str) -> Result<Node, String> {
-        let node = zbus_xml::Node::try_from(xml)
-            .map_err(|e| format!("the peer sent malformed introspection data ({e})"))?;
-        let mut out = Node::default();
-        for child in node.nodes() {
-            if let Some(name) = child.name() {
-                // Children are relative names; ignore anything that would not make a path.
-                let name = name.trim_start_matches('/');
-                if !name.is_empty() && names::is_object_path(&format!("/{name}")) {
-                    out.children.push(name.to_string());
-                }
+        parse(xml).map_err(|e| format!("the peer sent malformed introspection data ({e})"))
+    }
+
+    /// The memory this node holds, in bytes (what the cache's bound counts): the node itself
+    /// and every heap block of its `String`s and `Vec`s, as glibc's malloc sizes them (a
+    /// block is its bytes plus an 8-byte header, rounded up to 16, at least 32).
+    pub fn heap_bytes(&self) -> usize {
+        use std::mem::size_of;
+        fn block(bytes: usize) -> usize {
+            if bytes == 0 {
+                0
+            } else {
+                (bytes + 8).next_multiple_of(16).max(32)
             }
         }
-        for iface in node.interfaces() {
-            let mut flags = Flags::default();
-            for a in iface.annotations() {
-                flags.apply(a.name(), a.value());
-            }
-            let mut i = Interface {
-                name: iface.name().to_string(),
-                methods: Vec::new(),
-                signals: Vec::new(),
-                properties: Vec::new(),
-                flags,
-            };
-            for m in iface.methods() {
-                let mut flags = Flags::default();
-                for a in m.annotations() {
-                    flags.apply(a.name(), a.value());
-                }
-                let mut inputs = Vec::new();
-                let mut outputs = Vec::new();
-                for a in m.args() {
-                    let arg = Arg {
-                        name: a.name().map(str::to_string),
-                        sig: a.ty().to_string(),
-                    };
-                    match a.direction() {
-                        Some(zbus_xml::ArgDirection::Out) => outputs.push(arg),
-                        _ => inputs.push(arg),
-                    }
-                }
-                i.methods.push(Method {
-                    name: m.name().to_string(),
-                    inputs,
-                    outputs,
-                    flags,
-                });
-            }
-            for s in iface.signals() {
-                let mut flags = Flags::default();
-                for a in s.annotations() {
-                    flags.apply(a.name(), a.value());
-                }
-                i.signals.push(Signal {
-                    name: s.name().to_string(),
-                    args: s
-                        .args()
-                        .iter()
-                        .map(|a| Arg {
-                            name: a.name().map(str::to_string),
-                            sig: a.ty().to_string(),
-                        })
-                        .collect(),
-                    flags,
-                });
-            }
-            for p in iface.properties() {
-                let mut flags = Flags {
-                    emits_change: true,
-                    ..Flags::default()
-                };
-                for a in p.annotations() {
-                    flags.apply(a.name(), a.value());
-                }
-                i.properties.push(Property {
-                    name: p.name().to_string(),
-                    sig: p.ty().to_string(),
-                    readable: p.access().read(),
-                    writable: p.access().write(),
-                    flags,
-                });
-            }
-            out.interfaces.push(i);
+        fn string(s: &String) -> usize {
+            block(s.capacity())
         }
-        Ok(out)
+        fn vec<T>(v: &Vec<T>) -> usize {
+            block(v.capacity() * size_of::<T>())
+        }
+        // A shared signature is counted once (its block holds two counters and the text).
+        let mut shared = std::collections::HashSet::new();
+        let mut sig = |s: &SigText| {
+            if shared.insert(Arc::as_ptr(s) as *const u8) {
+                block(16 + s.len())
+            } else {
+                0
+            }
+        };
+        fn args(a: &Vec<Arg>, sig: &mut impl FnMut(&SigText) -> usize) -> usize {
+            vec(a)
+                + a.iter()
+                    .map(|a| a.name.as_ref().map_or(0, string) + sig(&a.sig))
+                    .sum::<usize>()
+        }
+        let mut n = size_of::<Node>()
+            + vec(&self.interfaces)
+            + vec(&self.children)
+            + self.children.iter().map(string).sum::<usize>()
+            + vec(&self.skipped)
+            + self.skipped.iter().map(string).sum::<usize>();
+        for i in &self.interfaces {
+            n += string(&i.name) + vec(&i.methods) + vec(&i.signals) + vec(&i.properties);
+            for m in &i.methods {
+                n += string(&m.name) + args(&m.inputs, &mut sig) + args(&m.outputs, &mut sig);
+            }
+            for s in &i.signals {
+                n += string(&s.name) + args(&s.args, &mut sig);
+            }
+            for p in &i.properties {
+                n += string(&p.name) + sig(&p.sig);
+            }
+        }
+        n
     }
 
     pub fn interface(&self, name: &str) -> Option<&Interface> {
@@ -328,6 +528,41 @@ mod tests {
                 .unwrap()
                 .out_sig(),
             "v"
+        );
+    }
+
+    #[test]
+    fn one_invalid_type_skips_that_member_only() {
+        // Regression (issue 12, item 16): one bad type made the whole object unusable.
+        let xml = r#"<node><interface name="a.B">
+          <method name="Good"><arg type="s"/><arg type="u" direction="out"/></method>
+          <method name="BadArg"><arg type="s"/><arg type="zz"/></method>
+          <property name="BadProp" type="a" access="read"/>
+          <property name="BadAccess" type="s" access="sometimes"/>
+          <signal name="BadSig"><arg type="(s"/></signal>
+          <method name="9bad"/>
+          <property name="Fine" type="a{sv}" access="readwrite"/>
+        </interface><interface name="not an interface"><method name="X"/></interface>
+        <node name="child"/></node>"#;
+        let n = Node::parse(xml).unwrap();
+        let i = n.interface("a.B").unwrap();
+        assert_eq!(i.methods.len(), 1);
+        assert_eq!(i.method("Good").unwrap().out_sig(), "u");
+        assert_eq!(i.properties.len(), 1);
+        assert!(i.property("Fine").unwrap().writable);
+        assert!(i.signals.is_empty());
+        assert_eq!(n.interfaces.len(), 1);
+        assert_eq!(n.children, ["child"]);
+        assert_eq!(
+            n.skipped,
+            [
+                "a.B.BadArg: invalid type 'zz' (argument 2)",
+                "a.B.BadProp: invalid type 'a'",
+                "a.B.BadAccess: invalid access 'sometimes'",
+                "a.B.BadSig: invalid type '(s' (argument 1)",
+                "a.B.9bad: invalid member name",
+                "interface 'not an interface': invalid interface name",
+            ]
         );
     }
 

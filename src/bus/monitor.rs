@@ -280,18 +280,17 @@ fn driver_call(serial: u32, iface: &str, member: &str, args: &[Data]) -> Result<
 /// pipe when SIGINT arrives. Dropping it stops the task.
 pub struct Interrupt {
     read: std::io::PipeReader,
-    task: tokio::task::JoinHandle<()>,
+    id: signal_hook::SigId,
 }
 
 impl Interrupt {
-    pub fn new(rt: &tokio::runtime::Handle) -> std::io::Result<Interrupt> {
-        let (read, mut write) = std::io::pipe()?;
-        let task = rt.spawn(async move {
-            if tokio::signal::ctrl_c().await.is_ok() {
-                let _ = write.write_all(b"!");
-            }
-        });
-        Ok(Interrupt { read, task })
+    /// Ctrl-C writes a byte to a pipe the monitor's poll watches (signal-hook's self-pipe):
+    /// no task has to run for it, so it works on a runtime nobody drives meanwhile.
+    pub fn new() -> std::io::Result<Interrupt> {
+        let (read, write) = std::io::pipe()?;
+        let write: std::os::fd::OwnedFd = write.into();
+        let id = signal_hook::low_level::pipe::register(signal_hook::consts::SIGINT, write)?;
+        Ok(Interrupt { read, id })
     }
 
     fn fd(&self) -> BorrowedFd<'_> {
@@ -301,7 +300,7 @@ impl Interrupt {
 
 impl Drop for Interrupt {
     fn drop(&mut self) {
-        self.task.abort();
+        signal_hook::low_level::unregister(self.id);
     }
 }
 
@@ -746,11 +745,6 @@ impl MonitorConn {
         let n = (header.unix_fds as usize).min(self.fds.len());
         let fds = self.fds.drain(..n).collect();
         Ok(Some(Message { bytes, header, fds }))
-    }
-
-    /// Our unique name before we became a monitor.
-    pub fn unique_name(&self) -> &str {
-        &self.unique_name
     }
 }
 

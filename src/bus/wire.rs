@@ -3,8 +3,8 @@
 //! Why not zbus's serializer: it works through serde and its dynamic `Variant`, which reorders
 //! and deduplicates dicts and cannot tell a one-struct body from a multi-value one. We encode and
 //! decode the wire format directly (checked against zbus's own serializer in the
-//! tests) and hand zbus the raw body with [`encode_to_message`] or read it with
-//! [`decode_message`].
+//! tests) and hand zbus the raw body with [`encode_to_message`] (or a whole method call with
+//! [`encode_call`]) or read it with [`decode_message`].
 //!
 //! Layout rules (D-Bus specification, "Marshaling"): every value is aligned to its type's
 //! alignment relative to the start of the message (bodies start 8-aligned, so relative to the
@@ -515,48 +515,133 @@ pub fn decode_one(buf: &[u8], endian: Endian, sig: &Sig) -> Result<(Data, usize)
 // zbus glue
 
 /// The exact body signature string from a message's raw header (zbus's parsed `Signature`
-/// cannot tell `(so)` from `so`). `None` if the header cannot be read (then the caller falls
-/// back to zbus's view).
-fn header_signature(msg: &[u8]) -> Option<String> {
-    let endian = match msg.first()? {
-        b'l' => Endian::Little,
-        b'B' => Endian::Big,
+/// cannot tell `(so)` from `so`), read in place: the header fields are walked, not decoded.
+/// `None` if the header cannot be read this way (then the caller falls back to zbus's view).
+fn header_signature(msg: &[u8]) -> Option<&str> {
+    let big = match msg.first()? {
+        b'l' => false,
+        b'B' => true,
         _ => return None,
     };
-    let fields_sig = Sig::parse("a(yv)").ok()?;
-    let head = [
-        Sig::Byte,
-        Sig::Byte,
-        Sig::Byte,
-        Sig::Byte,
-        Sig::U32,
-        Sig::U32,
-        fields_sig,
-    ];
-    let mut dec = Dec {
-        buf: msg,
-        end: msg.len(),
-        pos: 0,
-        big: endian == Endian::Big,
-        fds: &[],
+    let u32_at = |pos: usize| -> Option<usize> {
+        let b: [u8; 4] = msg.get(pos..pos + 4)?.try_into().ok()?;
+        let v = if big {
+            u32::from_be_bytes(b)
+        } else {
+            u32::from_le_bytes(b)
+        };
+        usize::try_from(v).ok()
     };
-    let mut fields = None;
-    for s in &head {
-        fields = Some(dec.value(s, 0).ok()?);
-    }
-    let Some(Data::Array { items, .. }) = fields else {
-        return None;
-    };
-    for f in items {
-        if let Data::Struct(kv) = f
-            && let [Data::Byte(8), Data::Variant(v)] = kv.as_slice()
-            && let Data::Signature(s) = &**v
-        {
-            return Some(s.clone());
+    // Fixed part: endianness, type, flags, version, body length, serial; then the fields,
+    // `a(yv)`: the array's length at 12, its (8-aligned) structs from 16.
+    let end = 16usize.checked_add(u32_at(12)?)?;
+    let mut pos = 16;
+    while pos < end {
+        pos = pos.next_multiple_of(8);
+        let code = *msg.get(pos)?;
+        let sig_len = usize::from(*msg.get(pos + 1)?);
+        let value_sig = msg.get(pos + 2..pos + 2 + sig_len)?;
+        pos += 2 + sig_len + 1;
+        match value_sig {
+            b"g" => {
+                let len = usize::from(*msg.get(pos)?);
+                let text = msg.get(pos + 1..pos + 1 + len)?;
+                if code == 8 {
+                    return std::str::from_utf8(text).ok();
+                }
+                pos += 1 + len + 1;
+            }
+            b"s" | b"o" => {
+                pos = pos.next_multiple_of(4);
+                let len = u32_at(pos)?;
+                pos = pos.checked_add(4 + len + 1)?;
+            }
+            b"u" => pos = pos.next_multiple_of(4) + 4,
+            b"y" => pos += 1,
+            // A field of another type: not something we can skip blindly.
+            _ => return None,
         }
     }
     // No SIGNATURE field: an empty body.
-    Some(String::new())
+    Some("")
+}
+
+/// Our own serials, far from zbus's process-wide counter (which numbers the messages zbus
+/// builds: Hello, and a few of ours): the two never meet on one connection.
+static NEXT_SERIAL: std::sync::atomic::AtomicU32 = std::sync::atomic::AtomicU32::new(1 << 31);
+
+/// One method call to send.
+pub struct Call<'a> {
+    pub dest: &'a str,
+    pub path: &'a str,
+    pub iface: Option<&'a str>,
+    pub member: &'a str,
+    /// zbus's header flags (NO_REPLY_EXPECTED, NO_AUTO_START, ALLOW_INTERACTIVE_AUTH).
+    pub flags: u8,
+}
+
+/// A whole method-call message, header and body, marshalled by us (zbus's serde-based header
+/// writer cost more than the rest of a property read). Names must have been checked already.
+pub fn encode_call(call: &Call<'_>, args: &[Data]) -> zbus::Result<zbus::Message> {
+    let fail = |e: WireError| zbus::Error::Failure(e.to_string());
+    let (body, fds) = encode(args).map_err(fail)?;
+    let sig = sig_list_string(&args.iter().map(Data::sig).collect::<Vec<_>>());
+    let mut serial = NEXT_SERIAL.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+    if serial == 0 {
+        serial = NEXT_SERIAL.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+    }
+    let too_long = || zbus::Error::Failure("the call is too large".into());
+    let mut m: Vec<u8> = Vec::with_capacity(128 + body.len());
+    m.extend_from_slice(&[b'l', 1, call.flags, 1]);
+    m.extend_from_slice(
+        &u32::try_from(body.len())
+            .map_err(|_| too_long())?
+            .to_le_bytes(),
+    );
+    m.extend_from_slice(&serial.to_le_bytes());
+    m.extend_from_slice(&[0; 4]); // the fields' length, filled in below
+    fn pad(m: &mut Vec<u8>, align: usize) {
+        m.resize(m.len().next_multiple_of(align), 0);
+    }
+    fn string_field(m: &mut Vec<u8>, code: u8, ty: u8, v: &str) {
+        pad(m, 8);
+        m.extend_from_slice(&[code, 1, ty, 0]);
+        m.extend_from_slice(&(v.len() as u32).to_le_bytes());
+        m.extend_from_slice(v.as_bytes());
+        m.push(0);
+    }
+    if call.path.len() > u32::MAX as usize / 2 || sig.len() > 255 {
+        return Err(too_long());
+    }
+    string_field(&mut m, 1, b'o', call.path);
+    if let Some(i) = call.iface {
+        string_field(&mut m, 2, b's', i);
+    }
+    string_field(&mut m, 3, b's', call.member);
+    string_field(&mut m, 6, b's', call.dest);
+    if !sig.is_empty() {
+        pad(&mut m, 8);
+        m.extend_from_slice(&[8, 1, b'g', 0, sig.len() as u8]);
+        m.extend_from_slice(sig.as_bytes());
+        m.push(0);
+    }
+    if !fds.is_empty() {
+        pad(&mut m, 8);
+        m.extend_from_slice(&[9, 1, b'u', 0]);
+        m.extend_from_slice(&(fds.len() as u32).to_le_bytes());
+    }
+    let fields_len = u32::try_from(m.len() - 16).map_err(|_| too_long())?;
+    m[12..16].copy_from_slice(&fields_len.to_le_bytes());
+    pad(&mut m, 8);
+    m.extend_from_slice(&body);
+    let ctxt = zbus::wire::serialized::Context::new(zbus::wire::Endian::Little, 0);
+    let fds: Vec<zbus::OwnedFd> = fds.into_iter().map(zbus::OwnedFd::from).collect();
+    let data = zbus::wire::serialized::Data::new_fds(m, ctxt, fds);
+    // SAFETY: the bytes are a complete message laid out as the D-Bus specification says: the
+    // fixed header, the fields (each 8-aligned, with the signature of its value), padding to 8,
+    // then the body `encode` produced for exactly the signature written in the SIGNATURE field,
+    // and as many fds as UNIX_FDS says. zbus parses and checks the header again.
+    unsafe { zbus::Message::from_bytes(data) }
 }
 
 /// Build `builder`'s message around our own encoding of `args`, with the exact signature
@@ -588,9 +673,15 @@ pub fn encode_to_message(
 /// Decode a message's body: its exact signature (from the raw header), and values. Fd values
 /// are the raw fd numbers the message holds (valid while `msg` lives).
 pub fn decode_message(msg: &zbus::Message) -> Result<(Vec<Sig>, Vec<Data>), WireError> {
-    let sig_str = header_signature(msg.data().bytes())
-        .unwrap_or_else(|| msg.body().signature().to_string_no_parens());
-    let sigs = Sig::parse_list(&sig_str).map_err(|e| WireError::Decode {
+    let owned;
+    let sig_str = match header_signature(msg.data().bytes()) {
+        Some(s) => s,
+        None => {
+            owned = msg.body().signature().to_string_no_parens();
+            &owned
+        }
+    };
+    let sigs = Sig::parse_list(sig_str).map_err(|e| WireError::Decode {
         offset: 0,
         message: format!("body signature: {e}"),
     })?;

@@ -6,6 +6,8 @@
 //! busctl 252 looks values up by the *contents* signature of the variant, which for a struct
 //! lacks the parentheses, so struct-typed properties show `-` instead of their value.
 
+use std::collections::HashMap;
+
 use super::format::format_values;
 use crate::bus::data::Data;
 use crate::bus::introspect::{Flags, Node};
@@ -34,10 +36,12 @@ pub fn render(
         if filter.is_some_and(|f| f != iface.name) {
             continue;
         }
-        let props = values
-            .iter()
-            .find(|(n, _)| *n == iface.name)
-            .and_then(|(_, v)| v.first());
+        let props = index(
+            values
+                .iter()
+                .find(|(n, _)| *n == iface.name)
+                .and_then(|(_, v)| v.first()),
+        );
         rows.push(Row {
             iface: &iface.name,
             kind: "interface",
@@ -61,12 +65,12 @@ pub fn render(
             });
         }
         for p in &iface.properties {
-            let value = property_value(props, &p.name, &p.sig);
+            let value = property_value(&props, &p.name, &p.sig);
             rows.push(Row {
                 iface: &iface.name,
                 kind: "property",
                 name: Some(&p.name),
-                sig: p.sig.clone(),
+                sig: p.sig.to_string(),
                 result: String::new(),
                 value,
                 flags: p.flags,
@@ -78,7 +82,7 @@ pub fn render(
                 iface: &iface.name,
                 kind: "signal",
                 name: Some(&s.name),
-                sig: s.args.iter().map(|a| a.sig.as_str()).collect(),
+                sig: s.args.iter().map(|a| &*a.sig).collect(),
                 result: String::new(),
                 value: None,
                 flags: s.flags,
@@ -172,18 +176,25 @@ pub fn ellipsize(s: &str, width: usize) -> String {
 
 /// The value busctl shows: found by name *and* by the variant's contents signature (for a
 /// struct that is its fields without parentheses, so it never matches `(so)`).
-fn property_value(all: Option<&Data>, name: &str, sig: &str) -> Option<String> {
-    let Some(Data::Dict { entries, .. }) = all else {
-        return None;
-    };
-    entries.iter().find_map(|(k, v)| match (k, v) {
-        (Data::Str(k), Data::Variant(inner)) if k == name => {
-            let contents = match inner.as_ref() {
-                Data::Struct(fields) => fields.iter().map(|f| f.sig().to_string()).collect(),
-                other => other.sig().to_string(),
-            };
-            (contents == sig).then(|| format_values(std::slice::from_ref(inner.as_ref())))
+/// A GetAll reply (`a{sv}`) by property name: the first entry of each name, as a linear
+/// search would find it (systemd's units have 200 properties: no search per property).
+fn index(all: Option<&Data>) -> HashMap<&str, &Data> {
+    let mut map = HashMap::new();
+    if let Some(Data::Dict { entries, .. }) = all {
+        for (k, v) in entries {
+            if let (Data::Str(k), Data::Variant(inner)) = (k, v) {
+                map.entry(k.as_str()).or_insert(inner.as_ref());
+            }
         }
-        _ => None,
-    })
+    }
+    map
+}
+
+fn property_value(all: &HashMap<&str, &Data>, name: &str, sig: &str) -> Option<String> {
+    let inner = *all.get(name)?;
+    let contents: String = match inner {
+        Data::Struct(fields) => fields.iter().map(|f| f.sig().to_string()).collect(),
+        other => other.sig().to_string(),
+    };
+    (contents == sig).then(|| format_values(std::slice::from_ref(inner)))
 }

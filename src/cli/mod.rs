@@ -277,7 +277,6 @@ fn run(mut opts: Options) -> i32 {
         Mode::Complete(words) => complete::run(&words),
         Mode::Play(ref file) => play(&mut it, file, &opts),
         Mode::Auto if std::io::stdin().is_terminal() => {
-            session.warm_up();
             crate::repl::run_interactive(session.clone(), &mut it)
         }
         Mode::Auto => batch::run_batch(&mut it, "stdin", std::io::stdin().lock()),

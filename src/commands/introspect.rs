@@ -33,6 +33,10 @@ pub fn run(ctx: &mut Context<'_>, inv: &Invocation) -> Result<Value, Error> {
             &e,
         )
     })?;
+    // Members the peer described wrongly were left out; the rest is shown.
+    for what in &node.skipped {
+        eprintln!("warning: {what} (left out)");
+    }
     let mut values = Vec::new();
     for iface in &node.interfaces {
         if iface.properties.is_empty() || filter.is_some_and(|f| f != iface.name) {

@@ -86,7 +86,8 @@ pub static COMMANDS: &[Command] = &[
         summary: "Show the object tree of services, like busctl tree",
         help: "Introspects SERVICE from / down and draws its object paths as a tree (with \
                --list, one path per line). With no SERVICE, shows every well-known name on the \
-               bus (--unique: unique names too).",
+               bus (--unique: unique names too). A service is walked to at most 16384 objects \
+               and 64 levels; what lies beyond is cut, and the error says so.",
         scope: Scope::Everywhere,
         pager: true,
         run: tree::run,

@@ -22,6 +22,7 @@ use crate::bus::data::Data;
 use crate::bus::monitor::{
     ERROR, Event, Header, Interrupt, METHOD_CALL, METHOD_RETURN, Message, MonitorConn, MonitorError,
 };
+use crate::bus::session::Session;
 use crate::bus::sig::Sig;
 use crate::busctl::{dump, json, pcap};
 use crate::lang::command::Context;
@@ -112,8 +113,7 @@ fn run(ctx: &mut Context<'_>, inv: &Invocation, output: Output) -> Result<Value,
     };
     let run_for = super::timeout(inv).map_err(Error::new)?;
     let s = ctx.session;
-    let stop = Interrupt::new(s.rt.handle())
-        .map_err(|e| Error::new(format!("cannot watch for Ctrl-C: {e}")))?;
+    let stop = Interrupt::new().map_err(|e| Error::new(format!("cannot watch for Ctrl-C: {e}")))?;
     let setup = run_for.unwrap_or(Duration::from_secs(25));
     let mut conn =
         MonitorConn::open(s.bus.target(), &rules, &stop, setup).map_err(|e| match e {
@@ -127,7 +127,7 @@ fn run(ctx: &mut Context<'_>, inv: &Invocation, output: Output) -> Result<Value,
         color: ctx.term.color,
         ellipsize: ctx.term.ellipsize(),
         pair: inv.has("pair"),
-        who: inv.has("who").then(|| Who::new(ctx, conn.unique_name())),
+        who: inv.has("who").then(|| Who::new(ctx.session)),
         sigs: HashMap::new(),
         last_sig: (String::from("\u{0}"), std::rc::Rc::new(Vec::new())),
         calls: HashMap::new(),
@@ -187,24 +187,20 @@ fn run(ctx: &mut Context<'_>, inv: &Invocation, output: Output) -> Result<Value,
 }
 
 /// `--who`: who a sender is, asked once per sender on the session's own connection.
-struct Who {
-    bus: std::sync::Arc<Bus>,
-    rt: tokio::runtime::Handle,
+struct Who<'a> {
+    session: &'a Session,
     /// PIDs mean something here only on this machine.
     local: bool,
     labels: HashMap<String, String>,
 }
 
-impl Who {
-    fn new(ctx: &Context<'_>, _monitor_name: &str) -> Who {
+impl<'a> Who<'a> {
+    fn new(session: &'a Session) -> Who<'a> {
         use crate::bus::connection::BusTarget;
-        // Connect now, so the first lookup does not pay for it.
-        let _ = ctx.session.block_on(ctx.session.bus.connect());
         Who {
-            bus: ctx.session.bus.clone(),
-            rt: ctx.session.rt.handle().clone(),
+            session,
             local: !matches!(
-                ctx.session.bus.target(),
+                session.bus.target(),
                 BusTarget::Machine(_) | BusTarget::Host(_)
             ),
             labels: HashMap::new(),
@@ -214,15 +210,13 @@ impl Who {
     /// `PID=… Comm=… Unit=…` for `sender` (empty when nothing is known).
     fn label(&mut self, sender: &str) -> &str {
         if !self.labels.contains_key(sender) {
-            let bus = self.bus.clone();
-            let name = sender.to_string();
-            let local = self.local;
+            let s = self.session;
             // Bounded: a slow answer must not stall the monitor for long.
-            let found = self.rt.block_on(async move {
-                tokio::time::timeout(Duration::from_millis(500), describe(&bus, &name, local))
-                    .await
-                    .unwrap_or_default()
-            });
+            let found = s
+                .block_on_within(Duration::from_millis(500), async {
+                    Ok(describe(&s.bus, sender, self.local).await)
+                })
+                .unwrap_or_default();
             self.labels.insert(sender.to_string(), found);
         }
         &self.labels[sender]
@@ -282,12 +276,12 @@ async fn describe(bus: &Bus, name: &str, local: bool) -> String {
     label
 }
 
-struct State {
+struct State<'a> {
     output: Output,
     color: bool,
     ellipsize: bool,
     pair: bool,
-    who: Option<Who>,
+    who: Option<Who<'a>>,
     /// Parsed body signatures, by their text, and the last one used.
     sigs: HashMap<String, std::rc::Rc<Vec<Sig>>>,
     last_sig: (String, std::rc::Rc<Vec<Sig>>),
@@ -302,7 +296,7 @@ struct State {
     bytes: Vec<u8>,
 }
 
-impl State {
+impl State<'_> {
     fn message(&mut self, msg: &Message<'_>) {
         let usec = now_usec();
         let h = &msg.header;
@@ -602,7 +596,7 @@ mod tests {
         );
     }
 
-    fn state() -> State {
+    fn state() -> State<'static> {
         State {
             output: Output::Short,
             color: false,

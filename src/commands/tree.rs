@@ -29,6 +29,7 @@ pub fn run(ctx: &mut Context<'_>, inv: &Invocation) -> Result<Value, Error> {
     };
     let many = inv.args.len() != 1;
     let mut failures = false;
+    let mut cuts = Vec::new();
     for (n, service) in services.iter().enumerate() {
         if many {
             if n > 0 {
@@ -52,6 +53,13 @@ pub fn run(ctx: &mut Context<'_>, inv: &Invocation) -> Result<Value, Error> {
         } else {
             ctx.out.write_all(render(&found.paths).as_bytes())?;
         }
+        cuts.extend(found.cut);
+    }
+    if !cuts.is_empty() {
+        return Err(Error::new(format!(
+            "tree: {}; the tree above is cut there",
+            cuts.join("; ")
+        )));
     }
     if failures {
         return Err(Error::new(

@@ -101,5 +101,5 @@ pub fn node(
     {
         return None;
     }
-    s.block_on_within(FETCH_LIMIT, s.cache.get(&s.bus, service, path))
+    s.introspect_within(FETCH_LIMIT, service, path)
 }

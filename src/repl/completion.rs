@@ -255,7 +255,7 @@ impl Completer {
                     if cmd.name == "call" {
                         i.method(w(3)).map(|m| m.in_sig())
                     } else {
-                        i.property(w(3)).map(|p| p.sig.clone())
+                        i.property(w(3)).map(|p| p.sig.to_string())
                     }
                 })
                 .filter(|s| !s.is_empty())

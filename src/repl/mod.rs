@@ -116,8 +116,8 @@ pub fn run_interactive(session: Rc<Session>, it: &mut Interp) -> i32 {
                 .build()
         })
         .unwrap_or_default();
-    let mut ed: Editor<helper::ShellHelper, rustyline::history::FileHistory> =
-        match Editor::with_config(config) {
+    let mut ed: Editor<helper::ShellHelper, history::History> =
+        match Editor::with_history(config, history::History::new(history::path())) {
             Ok(e) => e,
             Err(e) => {
                 eprintln!("error: cannot start the line editor: {e}");
@@ -130,11 +130,7 @@ pub fn run_interactive(session: Rc<Session>, it: &mut Interp) -> i32 {
         color: it.term.color,
         context: context.clone(),
     }));
-    let hist = history::path();
-    if let Some(h) = &hist {
-        let _ = ed.load_history(h);
-    }
-    let lines = terminate::install(hist.clone());
+    let lines = terminate::install(history::path());
     println!(
         "rustemd-shell {} on {} — type help, TAB completes, Ctrl-D exits",
         env!("CARGO_PKG_VERSION"),
@@ -150,6 +146,10 @@ pub fn run_interactive(session: Rc<Session>, it: &mut Interp) -> i32 {
     } else {
         CONTINUATION.to_string()
     };
+    // History was loading meanwhile; say once if its file is not usable.
+    if let Some(w) = ed.history_mut().ready() {
+        eprintln!("{w}");
+    }
     let mut failed = false;
     let mut pending = String::new();
     let code = loop {
@@ -194,8 +194,8 @@ pub fn run_interactive(session: Rc<Session>, it: &mut Interp) -> i32 {
             }
         }
     };
-    if let Some(h) = &hist {
-        history::save(&mut ed, h);
+    if let Err(e) = ed.history_mut().save() {
+        eprintln!("rustemd-shell: {e}");
     }
     code
 }

@@ -3,12 +3,13 @@
 //! with 128 + the signal.
 //!
 //! The handler runs on a thread of its own (`term::signals::on_termination`); it saves the
-//! lines entered so far through a fresh editor and `history::save`, the same writer the
+//! lines entered so far through a fresh [`History`] on the same file, the same writer the
 //! normal exit uses.
 
 use std::path::PathBuf;
 use std::sync::{Arc, Mutex};
 
+use super::history::History;
 use crate::term::signals;
 
 /// The lines entered in this session, shared with the signal thread.
@@ -52,15 +53,14 @@ pub fn remember(lines: &Lines, entry: &str) {
 }
 
 fn save(lines: &Lines, h: &std::path::Path) {
+    use rustyline::history::History as _;
     let Ok(lines) = lines.lock() else { return };
     if lines.is_empty() {
         return;
     }
-    let Ok(mut ed) = rustyline::Editor::<(), rustyline::history::FileHistory>::new() else {
-        return;
-    };
+    let mut hist = History::new(Some(h.to_path_buf()));
     for l in lines.iter() {
-        let _ = ed.add_history_entry(l.as_str());
+        let _ = hist.add(l.as_str());
     }
-    super::history::save(&mut ed, h);
+    let _ = hist.save();
 }

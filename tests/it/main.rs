@@ -7,6 +7,7 @@ mod cli;
 mod dbus_service;
 mod demos;
 mod language;
+mod misbehaving;
 mod pty;
 mod run_pty;
 mod sandbox;

@@ -175,7 +175,7 @@ impl Interp {
                     method.describe()
                 )));
             };
-            if arg.sig == "a(sv)"
+            if &*arg.sig == "a(sv)"
                 && let Some(unit) = &props_of
             {
                 data.push(builtins::unit_property_list(self, unit, &v)?);

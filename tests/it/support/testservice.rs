@@ -9,7 +9,8 @@
 //!     `org.rustemd.Child1` (`Id` property `s` = "a"/"b", `Ping() -> s` = "pong from a"/"b").
 //! * `org.rustemd.Odd` (raw message loop, no object server; `Introspect` only):
 //!   `/bad` malformed XML, `/huge` 20 interfaces x 500 members, `/slow` replies after 30 s,
-//!   `/empty` `<node/>`, `/weird` unusual-but-valid XML; `Properties.GetAll` on those paths
+//!   `/empty` `<node/>`, `/weird` unusual-but-valid XML, `/illtyped` one member with an
+//!   invalid type among good ones; `Properties.GetAll` on those paths
 //!   returns an empty `a{sv}`, other methods get `org.freedesktop.DBus.Error.UnknownMethod`; any other path (`/` included)
 //!   `org.freedesktop.DBus.Error.UnknownObject`.
 //! * `org.rustemd.Echo` (raw message loop, no object server): `Echo` (on any path and
@@ -17,6 +18,11 @@
 //!   header spells it, the same bytes, the same order, the same file descriptors — so a client's
 //!   printout of the reply shows exactly what it sent. `Introspect` describes `Echo` at
 //!   [`ECHO_PATH`]; other methods get `org.freedesktop.DBus.Error.UnknownMethod`.
+//! * `org.rustemd.Endless` and `org.rustemd.Deep` (raw message loop; `Introspect` only, on any
+//!   path): services whose trees never end. Every object of `Endless` has the children `a`,
+//!   `b` and `c`; every object of `Deep` has one child `d`. Other methods get
+//!   `org.freedesktop.DBus.Error.UnknownMethod`. `org.rustemd.Silent` (same connection) never
+//!   answers anything; [`SILENT_CALLS`] counts what it received.
 //! * `org.rustemd.Gone`: `/org/rustemd/Gone` with `org.rustemd.Child1` (`Id` = "gone"), until
 //!   [`drop_gone_peer`] closes its connection; afterwards calls to it fail with
 //!   `org.freedesktop.DBus.Error.ServiceUnknown` (as does any name nobody owns).
@@ -43,6 +49,12 @@ pub const CHILD_A: &str = "/org/rustemd/Test/child/a";
 pub const CHILD_B: &str = "/org/rustemd/Test/child/b";
 pub const ODD_NAME: &str = "org.rustemd.Odd";
 pub const GONE_NAME: &str = "org.rustemd.Gone";
+pub const ENDLESS_NAME: &str = "org.rustemd.Endless";
+pub const DEEP_NAME: &str = "org.rustemd.Deep";
+pub const SILENT_NAME: &str = "org.rustemd.Silent";
+
+/// How many calls `org.rustemd.Silent` received (and will never answer).
+pub static SILENT_CALLS: std::sync::atomic::AtomicUsize = std::sync::atomic::AtomicUsize::new(0);
 pub const ECHO_NAME: &str = "org.rustemd.Echo";
 pub const ECHO_PATH: &str = "/org/rustemd/Echo";
 pub const ECHO_IFACE: &str = "org.rustemd.Echo1";
@@ -342,6 +354,12 @@ impl Child {
 
 /// Reply of `/bad`: not well-formed XML.
 pub const ODD_BAD_XML: &str = r#"<node><interface name="x"><method name="#;
+/// Reply of `/illtyped`: one member with an invalid type among good ones.
+pub const ODD_ILLTYPED_XML: &str = r#"<node><interface name="org.rustemd.Ill1">
+  <method name="Bad"><arg name="x" type="zz" direction="in"/></method>
+  <method name="Good"><arg name="x" type="s" direction="in"/></method>
+  <property name="Fine" type="u" access="read"/>
+</interface></node>"#;
 /// Reply of `/empty`.
 pub const ODD_EMPTY_XML: &str = "<node/>";
 /// Reply of `/slow` (after [`ODD_SLOW_DELAY`]).
@@ -455,6 +473,7 @@ async fn odd_handle(conn: Connection, msg: zbus::Message) {
         "/slow" => Some(ODD_SLOW_XML),
         "/empty" => Some(ODD_EMPTY_XML),
         "/weird" => Some(ODD_WEIRD_XML),
+        "/illtyped" => Some(ODD_ILLTYPED_XML),
         _ => None,
     };
     let res = match xml {
@@ -658,6 +677,53 @@ async fn run_echo(address: &str) -> zbus::Result<Connection> {
 }
 
 // ---------------------------------------------------------------------------------------------
+// org.rustemd.Endless and org.rustemd.Deep: trees without end.
+
+async fn endless_handle(conn: Connection, msg: zbus::Message) {
+    let hdr = msg.header();
+    let dest = hdr.destination().map(|d| d.to_string()).unwrap_or_default();
+    let member = hdr.member().map(|m| m.to_string()).unwrap_or_default();
+    if dest == SILENT_NAME {
+        SILENT_CALLS.fetch_add(1, std::sync::atomic::Ordering::SeqCst);
+        return;
+    }
+    let res = if member == "Introspect" {
+        let xml = if dest == DEEP_NAME {
+            r#"<node><interface name="org.rustemd.Deep1"/><node name="d"/></node>"#
+        } else {
+            r#"<node><node name="a"/><node name="b"/><node name="c"/></node>"#
+        };
+        conn.reply(&hdr, &xml).await
+    } else {
+        conn.reply_error(
+            &hdr,
+            "org.freedesktop.DBus.Error.UnknownMethod",
+            &format!("Unknown method {member}."),
+        )
+        .await
+    };
+    let _ = res;
+}
+
+async fn run_endless(address: &str) -> zbus::Result<Connection> {
+    let conn = connection::Builder::address(address).build().await?;
+    let mut stream = MessageStream::from(&conn);
+    let loop_conn = conn.clone();
+    tokio::spawn(async move {
+        while let Some(msg) = stream.next().await {
+            let Ok(msg) = msg else { continue };
+            if msg.message_type() == zbus::message::Type::MethodCall {
+                tokio::spawn(endless_handle(loop_conn.clone(), msg));
+            }
+        }
+    });
+    conn.request_name(ENDLESS_NAME).await?;
+    conn.request_name(DEEP_NAME).await?;
+    conn.request_name(SILENT_NAME).await?;
+    Ok(conn)
+}
+
+// ---------------------------------------------------------------------------------------------
 // Start-up and the runtime.
 
 struct Service {
@@ -678,12 +744,13 @@ async fn setup(address: &str) -> zbus::Result<(Vec<Connection>, Connection)> {
         .await?;
     let odd = run_odd(address.to_string()).await?;
     let echo = run_echo(address).await?;
+    let endless = run_endless(address).await?;
     let gone = connection::Builder::address(address)
         .serve_at(GONE_PATH, Child { id: "gone".into() })
         .name(GONE_NAME)
         .build()
         .await?;
-    Ok((vec![test, odd, echo], gone))
+    Ok((vec![test, odd, echo, endless], gone))
 }
 
 /// Start the service on the bus at `address` (once per process; later calls are no-ops).

@@ -4,6 +4,7 @@
 
 pub mod cgroup;
 pub mod job;
+pub mod notify;
 pub mod properties;
 pub mod time;
 pub mod transient;

@@ -257,6 +257,7 @@ pub fn root_names() -> impl Iterator<Item = &'static str> {
     all()
         .map(|b| b.name)
         .filter(|n| !n.contains('.'))
+        .chain(crate::lang::prelude::ROOT_NAMES.iter().copied())
         .chain(PyExc::ALL.iter().map(|c| c.name()))
 }
 
@@ -282,17 +283,22 @@ macro_rules! eval {
 }
 
 mod core;
+mod daemon;
 mod menu;
 mod methods;
 mod os;
 mod pystemd;
 mod run;
 mod script;
+mod signal;
+mod subprocess;
 mod sys;
 mod time;
 
 pub use menu::autocall;
 pub use run::{confirm_self_stop, property_unit, unit_name_of, unit_property_list};
+pub use signal::{signal_frame, signal_handler};
+pub use subprocess::{Waited, wait_child};
 
 /// The tables of builtins, by family.
 static TABLES: &[&[Builtin]] = &[
@@ -304,6 +310,9 @@ static TABLES: &[&[Builtin]] = &[
     os::BUILTINS,
     sys::BUILTINS,
     script::BUILTINS,
+    daemon::BUILTINS,
+    signal::BUILTINS,
+    subprocess::BUILTINS,
 ];
 
 /// Every builtin.

@@ -1,0 +1,192 @@
+//! `pystemd.daemon`: sd_notify and the watchdog from the shell (`notify`, `watchdog_enabled`
+//! are also plain names), for a shell that runs as a `Type=notify` service
+//! (`daemon_demo_service`). The protocol is in `crate::systemd::notify`.
+//!
+//! States are given as pystemd takes them: keyword arguments whose names are upper-cased
+//! (`ready=1`, `status="x"`, `MainPID=p.pid`, `watchdog_usec=0` become `READY=1`,
+//! `STATUS=x`, `MAINPID=…`, `WATCHDOG_USEC=0`) or `"KEY=VALUE"` strings. Values are written
+//! the way systemd reads them: booleans as 1/0 (pystemd writes `true`, which systemd ignores
+//! for READY), whole floats as integers (`watchdog_enabled() / 2` is a float, and systemd
+//! wants an integer number of µs).
+
+use super::{Bound, Builtin, Func, R};
+use crate::lang::error::{Error, PyExc};
+use crate::lang::interp::Interp;
+use crate::lang::value::Value;
+use crate::systemd::notify::{self, NotifyError};
+
+const NOTIFY_PARAMS: &[&str] = &["unset_environment=False", "*states", "**kwstates"];
+
+const NOTIFY_HELP: &str = "sd_notify: tell systemd about this service, e.g. \
+notify(False, status='procrastinating'), notify(False, ready=1), notify(False, WATCHDOG=1), \
+notify(False, MainPID=p.pid, watchdog_usec=0, ready=1); keys are case-insensitive. Returns 1 \
+when sent, 0 when this shell is not a notify service (no NOTIFY_SOCKET)";
+
+pub static BUILTINS: &[Builtin] = &[
+    Builtin {
+        name: "pystemd.daemon.notify",
+        params: NOTIFY_PARAMS,
+        help: NOTIFY_HELP,
+        func: Func::Eval(d_notify),
+    },
+    Builtin {
+        name: "notify",
+        params: NOTIFY_PARAMS,
+        help: "Same as pystemd.daemon.notify() (the first argument may be left out)",
+        func: Func::Eval(d_notify),
+    },
+    pure!(
+        "pystemd.daemon.watchdog_enabled",
+        ["unset_environment=False"],
+        "sd_watchdog_enabled: the watchdog interval systemd expects pings within, in µs \
+         (WATCHDOG_USEC, when WATCHDOG_PID is this shell), or 0",
+        d_watchdog_enabled
+    ),
+    pure!(
+        "watchdog_enabled",
+        ["unset_environment=False"],
+        "Same as pystemd.daemon.watchdog_enabled()",
+        d_watchdog_enabled
+    ),
+    pure!(
+        "pystemd.daemon.booted",
+        [],
+        "sd_booted: was this system booted with systemd?",
+        d_booted
+    ),
+    pure!(
+        "pystemd.daemon.listen_fds",
+        ["unset_environment=False"],
+        "sd_listen_fds: how many sockets systemd passed (from fd 3 on)",
+        d_listen_fds
+    ),
+    attr!(
+        "pystemd.daemon.LISTEN_FDS_START",
+        "The first descriptor of passed sockets (3)",
+        |_| Ok(Value::int(notify::LISTEN_FDS_START as i128))
+    ),
+];
+
+/// A state's value as systemd reads it.
+fn state_value(key: &str, v: &Value) -> R<String> {
+    Ok(match v {
+        Value::Bool(b) => u8::from(*b).to_string(),
+        Value::Int(i, _) => i.to_string(),
+        Value::Float(f) if f.fract() == 0.0 && f.is_finite() => format!("{}", *f as i128),
+        Value::Float(f) => f.to_string(),
+        Value::Str(_) | Value::Bytes(_) | Value::Path(_) => v.as_text().unwrap_or_default(),
+        other => {
+            return Err(Error::type_error(format!(
+                "notify(): {key}= must be a string or a number, not {}",
+                other.type_name()
+            )));
+        }
+    })
+}
+
+/// The `KEY=VALUE` lines of a notify call.
+fn state_lines(positional: &[Value], kw: &[(String, Value)]) -> R<Vec<String>> {
+    let mut lines = Vec::new();
+    for v in positional {
+        let Some(t) = v.as_text() else {
+            return Err(Error::type_error(format!(
+                "notify(): a state given without a keyword must be a 'KEY=VALUE' string, not {}",
+                v.repr()
+            )));
+        };
+        lines.push(t);
+    }
+    for (k, v) in kw {
+        let key = k.to_ascii_uppercase();
+        lines.push(format!("{key}={}", state_value(&key, v)?));
+    }
+    Ok(lines)
+}
+
+fn d_notify(_: &mut Interp, a: Bound) -> R<Value> {
+    // pystemd's first argument is unset_environment; the plain name may leave it out, and a
+    // leading boolean is read as it.
+    let mut positional: Vec<Value> = a.get(0).into_iter().cloned().collect();
+    positional.extend(a.rest.iter().cloned());
+    let unset = match positional.first() {
+        Some(Value::Bool(b)) => {
+            let b = *b;
+            positional.remove(0);
+            b
+        }
+        Some(Value::Int(i, _)) if *i == 0 || *i == 1 => {
+            let b = *i == 1;
+            positional.remove(0);
+            b
+        }
+        _ => false,
+    };
+    let lines = state_lines(&positional, &a.kwargs)?;
+    if lines.is_empty() {
+        return Err(Error::type_error(
+            "notify(): nothing to send: give states such as ready=1, status='text', WATCHDOG=1",
+        ));
+    }
+    match notify::notify(unset, &lines) {
+        Ok(sent) => Ok(Value::int(i128::from(sent))),
+        Err(NotifyError::Send { address, error }) => Err(Error::os(
+            &error,
+            format!("notify(): cannot send to NOTIFY_SOCKET {address}"),
+        )),
+        Err(e) => Err(Error::value_error(format!("notify(): {e}"))),
+    }
+}
+
+fn d_watchdog_enabled(a: &Bound) -> R<Value> {
+    notify::watchdog_enabled(a.flag("unset_environment"))
+        .map(|n| Value::int(i128::from(n)))
+        .map_err(|e| Error::py(PyExc::OSError, format!("watchdog_enabled(): {e}")))
+}
+
+fn d_booted(_: &Bound) -> R<Value> {
+    Ok(Value::Bool(notify::booted()))
+}
+
+fn d_listen_fds(a: &Bound) -> R<Value> {
+    notify::listen_fds(a.flag("unset_environment"))
+        .map(|n| Value::int(i128::from(n)))
+        .map_err(|e| Error::py(PyExc::OSError, format!("listen_fds(): {e}")))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn states_are_written_as_systemd_reads_them() {
+        let kw = |k: &str, v: Value| (k.to_string(), v);
+        let lines = state_lines(
+            &[Value::str("X_CUSTOM=1")],
+            &[
+                kw("status", Value::str("ok, lets go!!")),
+                kw("ready", Value::int(1)),
+                kw("MainPID", Value::int(4242)),
+                kw("watchdog_usec", Value::int(0)),
+                kw("WATCHDOG_USEC", Value::Float(149_500_000.0)),
+                kw("stopping", Value::Bool(true)),
+                kw("errno", Value::int(2)),
+            ],
+        )
+        .unwrap();
+        assert_eq!(
+            lines,
+            [
+                "X_CUSTOM=1",
+                "STATUS=ok, lets go!!",
+                "READY=1",
+                "MAINPID=4242",
+                "WATCHDOG_USEC=0",
+                "WATCHDOG_USEC=149500000",
+                "STOPPING=1",
+                "ERRNO=2",
+            ]
+        );
+        assert!(state_lines(&[Value::int(3)], &[]).is_err());
+        assert!(state_lines(&[], &[kw("status", Value::list(vec![]))]).is_err());
+    }
+}

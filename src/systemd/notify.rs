@@ -252,6 +252,91 @@ fn listen_from(pid: Option<&str>, fds: Option<&str>, me: u32) -> Result<u32, Str
         .map_err(|_| format!("LISTEN_FDS='{fds}' is not a number"))
 }
 
+/// What systemd says about a notify service, for a prompt that shows it: its states, the
+/// status text it was sent, and the watchdog and start-timeout clocks.
+#[derive(Clone, Debug, Default, PartialEq)]
+pub struct ServiceState {
+    pub active: String,
+    pub sub: String,
+    pub result: String,
+    pub status_text: String,
+    pub main_pid: u32,
+    /// `WatchdogUSec` (0: no watchdog; a `WATCHDOG_USEC=` sent at runtime shows here).
+    pub watchdog_usec: u64,
+    /// CLOCK_MONOTONIC µs of the last ping (or of READY=1); 0 while the watchdog is not armed.
+    pub watchdog_at: u64,
+    pub timeout_start_usec: u64,
+    /// CLOCK_MONOTONIC µs when the unit started activating.
+    pub started_at: u64,
+}
+
+/// The current CLOCK_MONOTONIC in µs (the clock systemd's `…Monotonic` timestamps use).
+pub fn monotonic_usec() -> u64 {
+    nix::time::clock_gettime(nix::time::ClockId::CLOCK_MONOTONIC)
+        .map(|t| t.tv_sec() as u64 * 1_000_000 + t.tv_nsec() as u64 / 1000)
+        .unwrap_or(0)
+}
+
+impl ServiceState {
+    /// Read the service `unit`'s state (all properties requested at once: one round trip).
+    pub async fn read(
+        bus: &crate::bus::connection::Bus,
+        unit: &str,
+    ) -> Result<ServiceState, crate::bus::connection::CallError> {
+        use crate::bus::data::Data;
+        use crate::systemd::transient::{SERVICE_IFACE, UNIT_IFACE, get};
+        let path = crate::systemd::unit_path(unit);
+        let p = path.as_str();
+        let text = |d: Result<Data, _>| match d {
+            Ok(Data::Str(s)) => s,
+            _ => String::new(),
+        };
+        let num = |d: Result<Data, _>| match d {
+            Ok(Data::U64(n)) => n,
+            Ok(Data::U32(n)) => u64::from(n),
+            _ => 0,
+        };
+        let (active, sub, result, status, pid, wd, wd_at, timeout, started) = tokio::join!(
+            get(bus, p, UNIT_IFACE, "ActiveState"),
+            get(bus, p, UNIT_IFACE, "SubState"),
+            get(bus, p, SERVICE_IFACE, "Result"),
+            get(bus, p, SERVICE_IFACE, "StatusText"),
+            get(bus, p, SERVICE_IFACE, "MainPID"),
+            get(bus, p, SERVICE_IFACE, "WatchdogUSec"),
+            get(bus, p, SERVICE_IFACE, "WatchdogTimestampMonotonic"),
+            get(bus, p, SERVICE_IFACE, "TimeoutStartUSec"),
+            get(bus, p, UNIT_IFACE, "InactiveExitTimestampMonotonic"),
+        );
+        let active = active?;
+        Ok(ServiceState {
+            active: text(Ok(active)),
+            sub: text(sub),
+            result: text(result),
+            status_text: text(status),
+            main_pid: num(pid) as u32,
+            watchdog_usec: num(wd),
+            watchdog_at: num(wd_at),
+            timeout_start_usec: num(timeout),
+            started_at: num(started),
+        })
+    }
+
+    /// When the watchdog fires (µs from now; negative: overdue), if it is armed.
+    pub fn watchdog_left(&self, now: u64) -> Option<i128> {
+        (self.watchdog_usec > 0 && self.watchdog_at > 0)
+            .then(|| self.watchdog_at as i128 + self.watchdog_usec as i128 - now as i128)
+    }
+
+    /// While activating: µs left before the start times out.
+    pub fn start_left(&self, now: u64) -> Option<i128> {
+        (self.active == "activating"
+            && self.started_at > 0
+            && self.timeout_start_usec > 0
+            && self.timeout_start_usec != u64::MAX)
+            .then(|| self.started_at as i128 + self.timeout_start_usec as i128 - now as i128)
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -9,11 +9,23 @@
 //! for READY), whole floats as integers (`watchdog_enabled() / 2` is a float, and systemd
 //! wants an integer number of µs).
 
+use std::io::Write;
+
 use super::{Bound, Builtin, Func, R};
+use crate::bus::connection::BusTarget;
 use crate::lang::error::{Error, PyExc};
 use crate::lang::interp::Interp;
 use crate::lang::value::Value;
 use crate::systemd::notify::{self, NotifyError};
+use crate::systemd::{job, transient};
+
+/// The unit `daemon_demo_service` runs this shell in (the workshop's name).
+pub const DEMO_UNIT: &str = "daemon-demo-service.service";
+
+const DEMO_HELP: &str = "Run this shell again as the notify service daemon-demo-service.service \
+(Type=notify, TimeoutStartSec=5min, WatchdogSec=4min 59s, NotifyAccess=main) on this terminal, \
+after stopping the previous one; back here when it ends. Inside: notify(False, ready=1), \
+notify(False, WATCHDOG=1), ... script='FILE' runs a script in it instead of a prompt";
 
 const NOTIFY_PARAMS: &[&str] = &["unset_environment=False", "*states", "**kwstates"];
 
@@ -59,6 +71,13 @@ pub static BUILTINS: &[Builtin] = &[
         ["unset_environment=False"],
         "sd_listen_fds: how many sockets systemd passed (from fd 3 on)",
         d_listen_fds
+    ),
+    eval!("daemon_demo_service", ["script=None"], DEMO_HELP, d_demo),
+    eval!(
+        "daemon_demo",
+        ["script=None"],
+        "Same as daemon_demo_service",
+        d_demo
     ),
     attr!(
         "pystemd.daemon.LISTEN_FDS_START",
@@ -151,6 +170,80 @@ fn d_listen_fds(a: &Bound) -> R<Value> {
     notify::listen_fds(a.flag("unset_environment"))
         .map(|n| Value::int(i128::from(n)))
         .map_err(|e| Error::py(PyExc::OSError, format!("listen_fds(): {e}")))
+}
+
+/// Builtins that run when their name is typed alone (`daemon_demo_service`).
+pub fn autocall(b: &Builtin) -> bool {
+    matches!(b.name, "daemon_demo_service" | "daemon_demo")
+}
+
+/// This program's own command line for a unit (a worker, the demo service): the binary and
+/// the options that choose this session's bus.
+pub fn own_argv(it: &Interp) -> R<Vec<String>> {
+    let exe = std::env::current_exe()
+        .map_err(|e| Error::os(&e, "cannot find this program's own binary"))?;
+    let mut argv = vec![exe.to_string_lossy().into_owned()];
+    match it.session.bus.target() {
+        BusTarget::System => {}
+        BusTarget::User => argv.push("--user".into()),
+        BusTarget::Address(a) => {
+            argv.push("--address".into());
+            argv.push(a.clone());
+        }
+        other => {
+            return Err(Error::new(format!(
+                "this runs the shell's own binary in a unit of the local systemd; the session \
+                 talks to {} instead",
+                other.describe()
+            )));
+        }
+    }
+    Ok(argv)
+}
+
+fn d_demo(it: &mut Interp, a: Bound) -> R<Value> {
+    if crate::systemd::unit::own_unit().as_deref() == Some(DEMO_UNIT) {
+        return Err(Error::new(format!(
+            "this shell already is {DEMO_UNIT}: exit() to leave it, then run \
+             daemon_demo_service again"
+        )));
+    }
+    let mut argv = own_argv(it)?;
+    let script = match a.named("script") {
+        None | Some(Value::None) => None,
+        Some(v) => Some(v.as_text().ok_or_else(|| {
+            Error::type_error("daemon_demo_service(script=...) takes a file name")
+        })?),
+    };
+    if let Some(f) = &script {
+        let path = std::fs::canonicalize(f).map_err(|e| Error::os(&e, format!("script {f}")))?;
+        argv.push(path.to_string_lossy().into_owned());
+    }
+    let argv = Value::list(argv.into_iter().map(Value::Str).collect()).repr();
+    let terminal = match &script {
+        None => "pty=True, stdin=sys.stdin, stdout=sys.stdout, stderr=sys.stderr",
+        Some(_) => "stdout=sys.stdout, stderr=sys.stderr",
+    };
+    let call = format!(
+        "run({argv}, name=\"{DEMO_UNIT}\", service_type=\"notify\", {terminal}, wait=True, \
+         wait_for_activation=False, env={{\"UNIT_NAME\": \"{DEMO_UNIT}\"}}, \
+         extra={{\"TimeoutStartSec\": \"5min\", \"WatchdogSec\": \"4min 59s\", \
+         \"NotifyAccess\": \"main\"}})"
+    );
+    writeln!(
+        it.out,
+        "stopping {DEMO_UNIT} (left from an earlier demo, if any)"
+    )?;
+    let s = it.session.clone();
+    it.bus(job::stop_and_reset(&s.bus, DEMO_UNIT))?;
+    writeln!(it.out, ">>> {call}\n")?;
+    it.out.flush()?;
+    // Its value (the unit) becomes `_` rather than being printed.
+    it.run_named(&format!("_ = {call}"), "daemon_demo_service", 1)?;
+    let path = crate::systemd::unit_path(DEMO_UNIT);
+    let x = it.bus(transient::exit_of(&s.bus, &path))?;
+    writeln!(it.out, "{DEMO_UNIT} ended: {}", x.describe())?;
+    Ok(Value::None)
 }
 
 #[cfg(test)]

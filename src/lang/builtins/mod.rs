@@ -295,7 +295,11 @@ mod subprocess;
 mod sys;
 mod time;
 
-pub use menu::autocall;
+/// Builtins that run when their name is typed alone (the menu, `daemon_demo_service`).
+pub fn autocall(b: &Builtin) -> bool {
+    menu::autocall(b) || daemon::autocall(b)
+}
+
 pub use run::{confirm_self_stop, property_unit, unit_name_of, unit_property_list};
 pub use signal::{signal_frame, signal_handler};
 pub use subprocess::{Waited, wait_child};

@@ -34,6 +34,10 @@ pub trait Native: std::fmt::Debug {
     fn number(&self) -> Option<i128> {
         None
     }
+    /// The object itself, for code that knows its type (a view waiting on futures).
+    fn as_any(&self) -> Option<&dyn std::any::Any> {
+        None
+    }
 }
 
 /// A native object as a value.

@@ -292,10 +292,6 @@ impl<'a> Reader<'a> {
         Reader { buf, pos: 0 }
     }
 
-    pub fn at_end(&self) -> bool {
-        self.pos >= self.buf.len()
-    }
-
     fn take(&mut self, n: usize) -> Result<&'a [u8], Error> {
         let end = self
             .pos

@@ -5,6 +5,7 @@
 pub mod cgroup;
 pub mod job;
 pub mod notify;
+pub mod procstat;
 pub mod properties;
 pub mod time;
 pub mod transient;

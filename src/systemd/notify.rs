@@ -340,6 +340,7 @@ impl ServiceState {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use std::os::linux::net::SocketAddrExt;
     use std::os::unix::net::UnixDatagram;
 
     #[test]

@@ -284,6 +284,7 @@ macro_rules! eval {
 
 mod core;
 mod daemon;
+mod futures;
 mod menu;
 mod methods;
 mod os;
@@ -300,6 +301,7 @@ pub fn autocall(b: &Builtin) -> bool {
     menu::autocall(b) || daemon::autocall(b)
 }
 
+pub use futures::worker;
 pub use run::{confirm_self_stop, property_unit, unit_name_of, unit_property_list};
 pub use signal::{signal_frame, signal_handler};
 pub use subprocess::{Waited, wait_child};
@@ -317,6 +319,7 @@ static TABLES: &[&[Builtin]] = &[
     daemon::BUILTINS,
     signal::BUILTINS,
     subprocess::BUILTINS,
+    futures::BUILTINS,
 ];
 
 /// Every builtin.

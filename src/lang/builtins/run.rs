@@ -161,6 +161,13 @@ pub fn unit_property_list(it: &mut Interp, name: &str, v: &Value) -> R<Data> {
     ))
 }
 
+/// Unit properties given as a dict, `["Key=Value", ...]` or pairs, typed for unit `name` (as
+/// `run(extra=...)` takes them).
+pub fn typed_properties(it: &mut Interp, name: &str, v: &Value) -> R<Vec<(String, Data)>> {
+    let table = property_table(it, None, name)?;
+    property_list(v, &table).map_err(Error::new)
+}
+
 /// After one "yes", calls that stop our own unit no longer ask.
 static CONFIRMED: AtomicBool = AtomicBool::new(false);
 

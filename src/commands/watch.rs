@@ -44,6 +44,9 @@ const UNIT_VIEW: &[&str] = &[
 ];
 /// Counters: no change signal, re-read on terminals only, never in the timeline.
 const COUNTERS: &[&str] = &["MemoryCurrent", "CPUUsageNSec", "TasksCurrent"];
+/// Values systemd changes without a signal (a watchdog ping, `WATCHDOG_USEC=`): re-read on
+/// terminals with the counters, so a notify service's watchdog is seen live.
+const UNSIGNALLED: &[&str] = &["WatchdogUSec", "WatchdogTimestamp"];
 /// Timeline lines kept for the terminal view.
 const TIMELINE: usize = 15;
 
@@ -416,7 +419,7 @@ async fn watch(
             }
             _ = tick.tick(), if tty => {
                 for key in view.order.clone() {
-                    if COUNTERS.contains(&key.1.as_str())
+                    if (COUNTERS.contains(&key.1.as_str()) || UNSIGNALLED.contains(&key.1.as_str()))
                         && let Ok(v) = get(bus, t, &key.0, &key.1).await
                     {
                         view.values.insert(key, v);

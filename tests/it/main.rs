@@ -4,6 +4,7 @@
 mod busctl_echo;
 mod busctl_rest;
 mod cli;
+mod daemons;
 mod dbus_service;
 mod language;
 mod pty;

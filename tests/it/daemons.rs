@@ -1,0 +1,324 @@
+//! The workshop's "pystemd daemon" section on real systemd (the shared sandbox): the shell run
+//! as the notify service `daemon-demo-service.service` (`daemon_demo_service(script=...)`
+//! runs a script as that service's main process), sd_notify states, the watchdog and its
+//! SIGABRT caught by a lambda, the MainPID hand-over to a `subprocess.Popen` child, 40,000
+//! pings; and the `signal` and `subprocess` modules on their own (no systemd needed).
+
+use std::time::Duration;
+
+use crate::support::sandbox::{Sandbox, script};
+use crate::support::shell::{Run, Shell};
+
+/// The demo unit has one fixed name: its tests run one at a time.
+static DEMO: std::sync::Mutex<()> = std::sync::Mutex::new(());
+
+pub(crate) fn demo_lock() -> std::sync::MutexGuard<'static, ()> {
+    DEMO.lock().unwrap_or_else(|e| e.into_inner())
+}
+
+/// The shell inside the shared sandbox, in a scope of its own (as a workshop login is).
+pub(crate) fn sandboxed() -> Shell {
+    let sb = Sandbox::shared();
+    let s = script();
+    let wrap: Vec<String> = vec![
+        s.to_string_lossy().into_owned(),
+        "exec".into(),
+        sb.name().into(),
+        "--".into(),
+        "systemd-run".into(),
+        "--scope".into(),
+        "--quiet".into(),
+        "--".into(),
+    ];
+    let w: Vec<&str> = wrap.iter().map(String::as_str).collect();
+    Shell::new().wrapped(&w).timeout(Duration::from_secs(120))
+}
+
+/// A directory the sandbox sees at the same path (the checkout is bound into it).
+pub(crate) fn shared_dir() -> tempfile::TempDir {
+    tempfile::Builder::new()
+        .prefix(".rustemd-test-")
+        .tempdir_in(env!("CARGO_MANIFEST_DIR"))
+        .expect("a temporary directory in the checkout")
+}
+
+/// Run `script` as the main process of daemon-demo-service.service; the outer shell's run.
+#[track_caller]
+fn as_notify_service(script: &str) -> Run {
+    let dir = shared_dir();
+    let file = dir.path().join("inside.rsh");
+    std::fs::write(&file, script).expect("write the script");
+    let call = format!("daemon_demo_service(script={:?})", file.to_string_lossy());
+    let r = sandboxed().args(&["-c", &call]).run();
+    r.no_panic();
+    r
+}
+
+#[track_caller]
+fn line_of<'a>(r: &'a Run, prefix: &str) -> &'a str {
+    r.stdout
+        .lines()
+        .find(|l| l.starts_with(prefix))
+        .unwrap_or_else(|| panic!("no line {prefix:?} in:\n{}\nstderr: {}", r.stdout, r.stderr))
+}
+
+#[test]
+fn the_shell_as_a_notify_service_is_activating_until_ready_then_active_with_its_status() {
+    let _l = demo_lock();
+    let r = as_notify_service(
+        r#"u = unit("daemon-demo-service.service")
+print("state", u.ActiveState, u.SubState)
+print("env", os.environ["UNIT_NAME"], os.environ["NOTIFY_SOCKET"] != "", os.environ["WATCHDOG_PID"] == str(os.getpid()))
+print("sent", pystemd.daemon.notify(False, status="procastinating"))
+wait daemon-demo-service.service StatusText == procastinating --timeout=10
+print("still", u.ActiveState, repr(u.StatusText))
+print("watchdog", pystemd.daemon.watchdog_enabled(), u.WatchdogUSec, watchdog_enabled())
+print("sent", pystemd.daemon.notify(False, status="ok, lets go!!", ready=1))
+wait daemon-demo-service.service ActiveState == active --timeout=10
+print("now", u.ActiveState, u.SubState, repr(u.StatusText))
+print("ping", pystemd.daemon.notify(False, WATCHDOG=1))
+"#,
+    );
+    r.success();
+    assert_eq!(line_of(&r, "state "), "state activating start");
+    assert_eq!(
+        line_of(&r, "env "),
+        "env daemon-demo-service.service True True"
+    );
+    assert_eq!(line_of(&r, "still "), "still activating 'procastinating'");
+    // WatchdogSec=4min 59s, as the workshop's unit has it.
+    assert_eq!(
+        line_of(&r, "watchdog "),
+        "watchdog 299000000 299000000 299000000"
+    );
+    assert_eq!(line_of(&r, "now "), "now active running 'ok, lets go!!'");
+    assert_eq!(line_of(&r, "ping "), "ping 1");
+    assert_eq!(
+        r.stdout.lines().filter(|l| *l == "sent 1").count(),
+        2,
+        "{}",
+        r.stdout
+    );
+    // The outer shell printed the call it made, and how the unit ended.
+    r.stdout_has(
+        r#"service_type="notify""#,
+    )
+    .stdout_has(r#""WatchdogSec": "4min 59s""#)
+    .stdout_has("daemon-demo-service.service ended: success");
+}
+
+#[test]
+fn an_unpinged_watchdog_ends_with_result_watchdog_after_sigabrt_reached_the_lambda() {
+    let _l = demo_lock();
+    let r = as_notify_service(
+        r#"import signal, time
+got = []
+print("previous", signal.signal(signal.SIGABRT, lambda *x: got.append(x) or print("time to eventually die", *x)))
+pystemd.daemon.notify(False, status="ok, lets go!!", ready=1)
+wait daemon-demo-service.service ActiveState == active --timeout=10
+# A watchdog of 1 µs, then no more pings: systemd sends SIGABRT (WatchdogSignal).
+pystemd.daemon.notify(False, WATCHDOG=1, WATCHDOG_USEC=1)
+wait daemon-demo-service.service Result == watchdog --timeout=20
+t0 = time.time()
+while not got and time.time() - t0 < 20: time.sleep(0.01)
+print("handled", len(got) > 0, got[0][0] if got else None, type(got[0][1]) if got else None)
+u = unit("daemon-demo-service.service")
+print("unit", u.ActiveState, u.SubState, u.Result)
+"#,
+    );
+    assert_eq!(line_of(&r, "previous "), "previous <Handlers.SIG_DFL: 0>");
+    assert!(
+        r.stdout.contains("time to eventually die 6 <frame at "),
+        "the lambda did not print: {}",
+        r.stdout
+    );
+    assert_eq!(line_of(&r, "handled "), "handled True 6 frame");
+    // The handler kept us alive: systemd waits in stop-watchdog (TimeoutAbortSec) until we go.
+    assert_eq!(
+        line_of(&r, "unit "),
+        "unit deactivating stop-watchdog watchdog"
+    );
+    r.stdout_has("daemon-demo-service.service ended: watchdog");
+}
+
+#[test]
+fn the_mainpid_hand_over_moves_mainpid_to_the_popen_child() {
+    let _l = demo_lock();
+    let r = as_notify_service(
+        r#"import subprocess, time
+p = subprocess.Popen(['nohup', 'sleep', 'infinity'])
+u = unit("daemon-demo-service.service")
+print("before", u.MainPID == os.getpid(), u.ActiveState)
+print("sent", pystemd.daemon.notify(False, MainPID=p.pid, watchdog_usec=0, ready=1))
+t0 = time.time()
+while u.MainPID != p.pid and time.time() - t0 < 10: time.sleep(0.05)
+wait daemon-demo-service.service ActiveState == active --timeout=10
+print("after", u.MainPID == p.pid, u.ActiveState, u.WatchdogUSec, p.poll())
+# systemd supervises a main process that is not its child by the cgroup: end the new main
+# process, then leave, and the unit ends with the cgroup empty.
+p.kill()
+print("killed", p.wait())
+"#,
+    );
+    assert_eq!(line_of(&r, "before "), "before True activating");
+    assert_eq!(line_of(&r, "sent "), "sent 1");
+    // watchdog_usec=0 turned the watchdog off.
+    assert_eq!(line_of(&r, "after "), "after True active 0 None");
+    assert_eq!(line_of(&r, "killed "), "killed -9");
+    // systemd learns of the end from the empty cgroup (the sleep was our child, not its).
+    r.stdout_has("daemon-demo-service.service ended: ");
+}
+
+#[test]
+fn forty_thousand_watchdog_pings_run() {
+    let _l = demo_lock();
+    let r = as_notify_service(
+        r#"pystemd.daemon.notify(False, ready=1)
+n = sum(pystemd.daemon.notify(False, WATCHDOG=1, WATCHDOG_USEC=299000000) for i in range(40000))
+print("pings", n)
+print("unit", unit("daemon-demo-service.service").ActiveState)
+"#,
+    );
+    r.success();
+    assert_eq!(line_of(&r, "pings "), "pings 40000");
+    assert_eq!(line_of(&r, "unit "), "unit active");
+}
+
+#[test]
+fn notify_outside_a_notify_service_returns_0_and_bad_states_are_errors() {
+    Shell::new()
+        .env("NOTIFY_SOCKET", "")
+        .args(&[
+            "-c",
+            "print(pystemd.daemon.notify(False, ready=1), notify(status='x'), watchdog_enabled(), pystemd.daemon.listen_fds())",
+        ])
+        .run()
+        .success()
+        .stdout_is("0 0 0 0\n");
+    // An address nobody listens on: a clear OSError, and the shell goes on.
+    let r = Shell::new()
+        .env("NOTIFY_SOCKET", "@rustemd-test-nobody-listens")
+        .args(&[
+            "-c",
+            "try:\n    notify(False, ready=1)\nexcept OSError as e:\n    print('OSError', e)\nprint(notify(False, 'READY'))",
+        ])
+        .run();
+    r.no_panic();
+    r.stdout_has("OSError notify(): cannot send to NOTIFY_SOCKET @rustemd-test-nobody-listens: Connection refused");
+    r.stderr_has("expected KEY=VALUE");
+    // unset_environment takes NOTIFY_SOCKET away, as sd_notify does.
+    Shell::new()
+        .env("NOTIFY_SOCKET", "@rustemd-test-nobody-listens-2")
+        .args(&[
+            "-c",
+            "try:\n    notify(True, ready=1)\nexcept OSError:\n    pass\nprint(os.getenv('NOTIFY_SOCKET'), notify(False, ready=1))",
+        ])
+        .run()
+        .success()
+        .stdout_is("None 0\n");
+}
+
+#[test]
+fn signal_handlers_run_during_statements_and_commands_and_undo_with_sig_dfl() {
+    let r = Shell::new()
+        .args(&[
+            "-c",
+            r#"import signal, time
+print(signal.signal(signal.SIGUSR1, lambda n, f: print("handled", n, f)))
+os.kill(os.getpid(), signal.SIGUSR1)
+!kill -USR1 $PPID; sleep 0.2; echo command-done
+for i in range(3): signal.raise_signal(signal.SIGUSR1)
+print(signal.getsignal(signal.SIGUSR1) != signal.SIG_DFL, signal.SIG_DFL == 0)
+print(signal.signal(signal.SIGUSR1, signal.SIG_IGN) is not None)
+os.kill(os.getpid(), signal.SIGUSR1)
+print("ignored")
+print(signal.signal(signal.SIGUSR1, signal.SIG_DFL))
+os.kill(os.getpid(), signal.SIGUSR1)
+time.sleep(5)
+print("not reached")
+"#,
+        ])
+        .run();
+    // The first handled signal prints at once, inside the statement that sent it.
+    assert!(
+        r.stdout
+            .starts_with("<Handlers.SIG_DFL: 0>\nhandled 10 <frame at <command line>, line 3>\n"),
+        "{}",
+        r.stdout
+    );
+    // During `!cmd`: the handler runs while the command still runs (before its last line).
+    let during = r.stdout.find("handled 10 <frame at <command line>, line 4>");
+    let done = r.stdout.find("command-done");
+    assert!(
+        during.is_some() && during < done,
+        "the handler did not run while the command ran:\n{}",
+        r.stdout
+    );
+    assert_eq!(
+        r.stdout.matches("<frame at <command line>, line 5>").count(),
+        3,
+        "{}",
+        r.stdout
+    );
+    assert!(r.stdout.contains("True True\nTrue\nignored\n<Handlers.SIG_IGN: 1>\n"), "{}", r.stdout);
+    // SIG_DFL again: SIGUSR1 terminates the process, as it would without us.
+    assert!(!r.stdout.contains("not reached"), "{}", r.stdout);
+    assert_eq!(r.code, None, "killed by the signal: {r:?}");
+    // SIGINT keeps its meaning; bad handlers and uncatchable signals are clear errors.
+    let r = Shell::new()
+        .args(&[
+            "-c",
+            r#"import signal
+for sig, handler in [(signal.SIGINT, print), (signal.SIGKILL, print), (signal.SIGUSR2, 3)]:
+    try:
+        signal.signal(sig, handler)
+    except Exception as e:
+        print(type(e), e)
+print('alive')
+"#,
+        ])
+        .run();
+    r.success()
+        .stdout_has("ValueError signal.signal(SIGINT): SIGINT is Ctrl-C in rustemd-shell")
+        .stdout_has("ValueError signal.signal(SIGKILL): SIGKILL and SIGSTOP cannot be caught")
+        .stdout_has("TypeError signal handler must be signal.SIG_IGN, signal.SIG_DFL, or a callable")
+        .stdout_has("alive");
+}
+
+#[test]
+fn subprocess_popen_and_run() {
+    let r = Shell::new()
+        .args(&[
+            "-c",
+            r#"import subprocess, signal
+p = subprocess.Popen(["sleep", "30"])
+print(type(p.pid), p.poll(), p.returncode)
+p.kill()
+print(p.wait(), p.poll(), p.returncode)
+r = subprocess.run(["sh", "-c", "echo out; echo err >&2; exit 3"], capture_output=True, text=True)
+print(r.returncode, repr(r.stdout), repr(r.stderr))
+print(subprocess.run(["cat"], input=b"fed", capture_output=True).stdout)
+print(subprocess.check_output("echo $((6*7))", shell=True, text=True).strip())
+print(subprocess.call(["true"]), subprocess.run(["false"]).returncode)
+try:
+    subprocess.run(["false"], check=True)
+except subprocess.CalledProcessError as e:
+    print("CalledProcessError", e.args[0])
+try:
+    subprocess.run(["sleep", "10"], timeout=0.2)
+except subprocess.TimeoutExpired:
+    print("TimeoutExpired")
+try:
+    subprocess.Popen(["/nonexistent/program"])
+except FileNotFoundError as e:
+    print("FileNotFoundError")
+q = subprocess.Popen(["sh", "-c", "exit 7"], stdout=subprocess.DEVNULL)
+print(q.wait(timeout=10), q)
+"#,
+        ])
+        .run();
+    r.success().stdout_is(
+        "int None None\n-9 -9 -9\n3 'out\\n' 'err\\n'\nb'fed'\n42\n0 1\nCalledProcessError 1\n\
+         TimeoutExpired\nFileNotFoundError\n7 <Popen: returncode: 7 args: ['sh', '-c', 'exit 7']>\n",
+    );
+}

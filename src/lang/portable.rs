@@ -230,6 +230,7 @@ fn put(out: &mut Vec<u8>, v: &Value, prelude: PreludeName, depth: usize) -> Resu
             };
             put_bytes(out, dbus.as_bytes())?;
             put_bytes(out, e.message.as_bytes())?;
+            put_bytes(out, e.dbus_message.as_deref().unwrap_or("").as_bytes())?;
             put_len(out, e.args.len())?;
             for a in &e.args {
                 put(out, a, prelude, depth + 1)?;
@@ -427,13 +428,18 @@ impl<'a> Reader<'a> {
                 let class = self.text()?;
                 let dbus = self.text()?;
                 let message = self.text()?;
+                let peer_message = self.text()?;
                 let n = self.len()?;
                 crate::lang::value::check_items(n)?;
                 let mut args = Vec::with_capacity(n.min(64));
                 for _ in 0..n {
                     args.push(self.value_at(make, depth + 1)?);
                 }
-                Value::Exception(Rc::new(error_from(&class, &dbus, message, args)))
+                let mut e = error_from(&class, &dbus, message, args);
+                if !dbus.is_empty() {
+                    e.dbus_message = Some(peer_message);
+                }
+                Value::Exception(Rc::new(e))
             }
             OBJECT => {
                 let service = self.text()?;
@@ -536,12 +542,17 @@ mod tests {
         assert_eq!(b.message, "'x'");
         let d = Error {
             kind: Kind::Dbus("org.freedesktop.systemd1.NoSuchUnit".into()),
-            ..Error::new("Unit x.service not loaded.")
+            dbus_message: Some("Unit x.service not loaded.".into()),
+            ..Error::new("org.freedesktop.systemd1.NoSuchUnit: Unit x.service not loaded.")
         };
         let Value::Exception(b) = decode_plain(&encode_error(&d, &none)).unwrap() else {
             panic!()
         };
         assert!(b.is_dbus("NoSuchUnit"));
+        assert_eq!(
+            b.dbus_message.as_deref(),
+            Some("Unit x.service not loaded.")
+        );
         let bytes = encode(&Value::list(vec![Value::str("abc")]), &none).unwrap();
         for cut in 0..bytes.len() {
             assert!(decode_plain(&bytes[..cut]).is_err(), "{cut}");

@@ -100,11 +100,9 @@ print("ping", pystemd.daemon.notify(False, WATCHDOG=1))
         r.stdout
     );
     // The outer shell printed the call it made, and how the unit ended.
-    r.stdout_has(
-        r#"service_type="notify""#,
-    )
-    .stdout_has(r#""WatchdogSec": "4min 59s""#)
-    .stdout_has("daemon-demo-service.service ended: success");
+    r.stdout_has(r#"service_type="notify""#)
+        .stdout_has(r#""WatchdogSec": "4min 59s""#)
+        .stdout_has("daemon-demo-service.service ended: success");
 }
 
 #[test]
@@ -247,7 +245,9 @@ print("not reached")
         r.stdout
     );
     // During `!cmd`: the handler runs while the command still runs (before its last line).
-    let during = r.stdout.find("handled 10 <frame at <command line>, line 4>");
+    let during = r
+        .stdout
+        .find("handled 10 <frame at <command line>, line 4>");
     let done = r.stdout.find("command-done");
     assert!(
         during.is_some() && during < done,
@@ -255,12 +255,19 @@ print("not reached")
         r.stdout
     );
     assert_eq!(
-        r.stdout.matches("<frame at <command line>, line 5>").count(),
+        r.stdout
+            .matches("<frame at <command line>, line 5>")
+            .count(),
         3,
         "{}",
         r.stdout
     );
-    assert!(r.stdout.contains("True True\nTrue\nignored\n<Handlers.SIG_IGN: 1>\n"), "{}", r.stdout);
+    assert!(
+        r.stdout
+            .contains("True True\nTrue\nignored\n<Handlers.SIG_IGN: 1>\n"),
+        "{}",
+        r.stdout
+    );
     // SIG_DFL again: SIGUSR1 terminates the process, as it would without us.
     assert!(!r.stdout.contains("not reached"), "{}", r.stdout);
     assert_eq!(r.code, None, "killed by the signal: {r:?}");
@@ -281,7 +288,9 @@ print('alive')
     r.success()
         .stdout_has("ValueError signal.signal(SIGINT): SIGINT is Ctrl-C in rustemd-shell")
         .stdout_has("ValueError signal.signal(SIGKILL): SIGKILL and SIGSTOP cannot be caught")
-        .stdout_has("TypeError signal handler must be signal.SIG_IGN, signal.SIG_DFL, or a callable")
+        .stdout_has(
+            "TypeError signal handler must be signal.SIG_IGN, signal.SIG_DFL, or a callable",
+        )
         .stdout_has("alive");
 }
 

@@ -6,6 +6,7 @@ mod busctl_rest;
 mod cli;
 mod daemons;
 mod dbus_service;
+mod futures;
 mod language;
 mod pty;
 mod run_pty;

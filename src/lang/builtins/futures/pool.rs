@@ -31,6 +31,9 @@ use crate::systemd::transient::{self, prop, prop_list};
 use crate::systemd::{self, job};
 use crate::term::signals;
 
+/// How long stopping a unit may take.
+const STOP_WITHIN: Duration = Duration::from_secs(60);
+
 /// How long a worker unit may take to say hello.
 const HELLO_WITHIN: Duration = Duration::from_secs(30);
 
@@ -138,7 +141,6 @@ impl Pool {
             prop("StandardInputFileDescriptor", Data::Fd(raw)),
             prop("StandardOutputFileDescriptor", Data::Fd(1)),
             prop("StandardErrorFileDescriptor", Data::Fd(2)),
-            prop("CollectMode", Data::Str("inactive-or-failed".into())),
         ];
         props.extend(user_props.into_iter().map(|(k, d)| prop(&k, d)));
         let list = prop_list(props);
@@ -461,10 +463,24 @@ impl Pool {
             return Ok(());
         }
         let s = it.session.clone();
-        let r = s.block_on(job::stop_and_reset(&s.bus, &self.unit));
+        // Not cancelled by Ctrl-C (this is what Ctrl-C asked for, and the Ctrl-C that led
+        // here may still be pending for the runtime): bounded instead.
+        let stopped = s.block_on_within(STOP_WITHIN, async {
+            Ok::<_, crate::bus::connection::CallError>(
+                job::stop_and_reset(&s.bus, &self.unit).await,
+            )
+        });
         // The supervisor sees its stdin close and ends its workers, should the stop not.
         self.sock.borrow_mut().take();
-        r.map_err(|e| Error::from(&e).context(format!("stopping {}", self.unit)))
+        match stopped {
+            Some(Ok(())) => Ok(()),
+            Some(Err(e)) => Err(Error::from(&e).context(format!("stopping {}", self.unit))),
+            None => Err(Error::new(format!(
+                "stopping {} took longer than {}s; its workers end with this shell's connection",
+                self.unit,
+                STOP_WITHIN.as_secs()
+            ))),
+        }
     }
 
     /// Has the pool been stopped?

@@ -10,6 +10,14 @@ use crate::daemons::sandboxed;
 use crate::pty::{CTRL_C, Pty};
 use crate::support::sandbox::{Sandbox, script};
 
+/// Tests that look for a `rustemd-future-…` worker in /proc, and those that make such
+/// workers, run one at a time (one test's worker must not be taken for another's).
+static WORKERS: std::sync::Mutex<()> = std::sync::Mutex::new(());
+
+fn workers_lock() -> std::sync::MutexGuard<'static, ()> {
+    WORKERS.lock().unwrap_or_else(|e| e.into_inner())
+}
+
 /// Clock ticks per second, as `/proc/PID/stat` counts CPU time.
 fn clk_tck() -> f64 {
     let out = Command::new("getconf")
@@ -77,6 +85,7 @@ fn find_worker(sandbox: &str) -> Option<(u32, String)> {
 
 #[test]
 fn futures_run_cpu_waste_returns_uint64_max_from_a_worker_as_nobody_at_about_ten_percent() {
+    let _l = workers_lock();
     let sb = Sandbox::shared();
     // The shell in the background; we watch its worker from here (the host's /proc).
     let runner = std::thread::spawn(|| {
@@ -168,6 +177,7 @@ except NoSuchUnit:
 
 #[test]
 fn worker_exceptions_come_back_as_exceptions_and_values_keep_their_types() {
+    let _l = workers_lock();
     let r = sandboxed()
         .args(&[
             "-c",
@@ -265,6 +275,7 @@ fn pty_shell() -> Pty {
 
 #[test]
 fn ctrl_c_stops_the_unit_of_a_running_future() {
+    let _l = workers_lock();
     let mut p = pty_shell();
     p.line(r#"pystemd.futures.run(cpu_waste, {"CPUQuota": 0.1, "User": "nobody"}, 600)"#);
     // Wait for the worker to run (its unit is there and active).

@@ -378,7 +378,8 @@ mod tests {
 
     #[test]
     fn the_watchdog_is_ours_only_for_our_pid() {
-        let rows: &[(Option<&str>, Option<&str>, Result<u64, ()>)] = &[
+        type Row<'a> = (Option<&'a str>, Option<&'a str>, Result<u64, ()>);
+        let rows: &[Row] = &[
             (None, None, Ok(0)),
             (Some("299000000"), None, Ok(299_000_000)),
             (Some("299000000"), Some("42"), Ok(299_000_000)),

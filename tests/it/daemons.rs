@@ -331,3 +331,182 @@ print(q.wait(timeout=10), q)
          TimeoutExpired\nFileNotFoundError\n7 <Popen: returncode: 7 args: ['sh', '-c', 'exit 7']>\n",
     );
 }
+
+/// The shell in the shared sandbox on a pty, at its prompt.
+fn pty_shell() -> crate::pty::Pty {
+    let sb = Sandbox::shared();
+    let home = tempfile::Builder::new()
+        .prefix("rustemd-daemon-pty-")
+        .tempdir()
+        .expect("tempdir");
+    let mut cmd = std::process::Command::new(script());
+    cmd.args([
+        "exec",
+        sb.name(),
+        "--",
+        "systemd-run",
+        "--scope",
+        "--quiet",
+        "--",
+        crate::pty::BIN,
+    ]);
+    let mut p = crate::pty::Pty::spawn_cmd(cmd, home);
+    p.wait_until("the prompt", SLOW, |v| {
+        v.text().contains(crate::pty::PROMPT)
+    });
+    p
+}
+
+const SLOW: Duration = Duration::from_secs(30);
+
+/// Press Enter at the service's prompt until its status line says `want` (systemd handles a
+/// notification a moment after we sent it; each prompt reads the state again).
+#[track_caller]
+fn status_until(p: &mut crate::pty::Pty, want: &[&str], prompt: &str) -> String {
+    for _ in 0..50 {
+        let v = p.wait_until("a service prompt", SLOW, |v| {
+            v.cursor_row().starts_with("rustemd[")
+        });
+        let status = v
+            .rows
+            .iter()
+            .rev()
+            .find(|r| r.starts_with("[daemon-demo-service.service"))
+            .cloned()
+            .unwrap_or_default();
+        if want.iter().all(|w| status.contains(w)) && v.cursor_row().starts_with(prompt) {
+            return status;
+        }
+        std::thread::sleep(Duration::from_millis(100));
+        p.send("\r");
+    }
+    panic!("the status line never said {want:?}:\n{}", p.since_mark());
+}
+
+#[test]
+fn pty_daemon_demo_from_activating_to_active_to_watchdog() {
+    let _l = demo_lock();
+    let mut p = pty_shell();
+    p.line("!stty -g | sed 's/^/MODES-BEFORE /'");
+    let before = p
+        .wait_until("the modes", SLOW, |v| {
+            v.finished_rows()
+                .iter()
+                .any(|r| r.starts_with("MODES-BEFORE "))
+        })
+        .finished_rows()
+        .iter()
+        .find(|r| r.starts_with("MODES-BEFORE "))
+        .cloned()
+        .unwrap_or_default();
+    p.line("daemon_demo_service");
+    p.wait_until("the service's banner and prompt", SLOW, |v| {
+        v.text()
+            .contains("This shell is the main process of daemon-demo-service.service (Type=notify")
+            && v.cursor_row().starts_with("rustemd[activating]> ")
+    });
+    let s = status_until(
+        &mut p,
+        &[
+            "activating (start)",
+            "start times out in 4min",
+            "watchdog 4min 59s (armed at READY=1)",
+        ],
+        "rustemd[activating]> ",
+    );
+    assert!(s.contains("daemon-demo-service.service"), "{s}");
+    p.line(r#"pystemd.daemon.notify(False, status="procastinating")"#);
+    status_until(
+        &mut p,
+        &["activating (start)", "\"procastinating\""],
+        "rustemd[activating]> ",
+    );
+    p.line(r#"pystemd.daemon.notify(False, status="ok, lets go!!", ready=1)"#);
+    let s = status_until(
+        &mut p,
+        &[
+            "active (running)",
+            "\"ok, lets go!!\"",
+            "watchdog 4min 59s: fires in 4min",
+        ],
+        "rustemd[ready]> ",
+    );
+    assert!(!s.contains("start times out"), "{s}");
+    p.line("import signal");
+    p.line(r#"signal.signal(signal.SIGABRT, lambda *x: print("time to eventually die", *x) )"#);
+    p.wait_until("the previous handler", SLOW, |v| {
+        v.finished_rows()
+            .iter()
+            .any(|r| r.trim() == "<Handlers.SIG_DFL: 0>")
+    });
+    // Hammer the watchdog with a 1 µs interval until Ctrl-C (the workshop's line, its value
+    // assigned so the test's screen is not flooded with 1s).
+    p.line("while True: _ = pystemd.daemon.notify(False, WATCHDOG=1, WATCHDOG_USEC=1 )");
+    std::thread::sleep(Duration::from_millis(500));
+    p.send(crate::pty::CTRL_C);
+    p.wait_until("KeyboardInterrupt and SIGABRT's handler", SLOW, |v| {
+        let t = v.text();
+        t.contains("KeyboardInterrupt") && t.contains("time to eventually die 6 <frame at")
+    });
+    status_until(
+        &mut p,
+        &["deactivating (stop-watchdog)", "Result: watchdog"],
+        "rustemd[deactivating]> ",
+    );
+    p.line("exit()");
+    p.wait_until("the outer prompt", SLOW, |v| {
+        v.text()
+            .contains("daemon-demo-service.service ended: watchdog")
+            && v.is_fresh_prompt()
+    });
+    p.line("!stty -g | sed 's/^/MODES-AFTER /'");
+    let after = p
+        .wait_until("the modes", SLOW, |v| {
+            v.finished_rows()
+                .iter()
+                .any(|r| r.starts_with("MODES-AFTER "))
+        })
+        .finished_rows()
+        .iter()
+        .find(|r| r.starts_with("MODES-AFTER "))
+        .cloned()
+        .unwrap_or_default();
+    assert_eq!(
+        before.trim_start_matches("MODES-BEFORE "),
+        after.trim_start_matches("MODES-AFTER "),
+        "the terminal modes changed"
+    );
+    p.exit_with_ctrl_d();
+}
+
+#[test]
+fn pty_a_signal_handler_runs_at_the_prompt_and_the_line_being_typed_comes_back() {
+    let home = tempfile::Builder::new()
+        .prefix("rustemd-signal-pty-")
+        .tempdir()
+        .expect("tempdir");
+    let mut cmd = std::process::Command::new(crate::pty::BIN);
+    cmd.args(["--address", "unix:path=/nonexistent/bus"]);
+    let mut p = crate::pty::Pty::spawn_cmd(cmd, home);
+    p.expect_prompt();
+    p.line("import signal");
+    p.line(r#"signal.signal(signal.SIGUSR1, lambda *x: print("handled", *x))"#);
+    p.expect_line("<Handlers.SIG_DFL: 0>");
+    p.send("print(6*7");
+    p.wait_until("the typed line", SLOW, |v| {
+        v.before_cursor.ends_with("print(6*7")
+    });
+    let pid = p.session.get_process().pid();
+    let pid = nix::unistd::Pid::from_raw(pid.as_raw());
+    nix::sys::signal::kill(pid, nix::sys::signal::Signal::SIGUSR1).expect("kill");
+    p.wait_until("the handler's line, then the same line again", SLOW, |v| {
+        v.finished_rows()
+            .iter()
+            .any(|r| r.trim() == "handled 10 <frame at the prompt>")
+            && v.before_cursor == format!("{}print(6*7", crate::pty::PROMPT)
+    });
+    p.send(")\r");
+    p.expect_line("42");
+    p.expect_prompt();
+    p.exit_with_ctrl_d();
+}

@@ -217,7 +217,10 @@ impl Executor {
     }
 }
 
-fn split_call(args: Args, what: &str) -> R<(Value, Vec<Value>, Vec<(String, Value)>)> {
+/// A call as submitted: the function, its positional and its keyword arguments.
+type Call = (Value, Vec<Value>, Vec<(String, Value)>);
+
+fn split_call(args: Args, what: &str) -> R<Call> {
     let mut pos = args.pos.into_iter();
     let f = pos
         .next()
@@ -542,7 +545,7 @@ impl Native for Process {
                 None => Ok(Value::None),
                 Some((pool, id)) => {
                     // Right after start() the worker may not have taken the job yet.
-                    let r = (|| -> R<Value> {
+                    (|| -> R<Value> {
                         for _ in 0..100 {
                             pool.pump(Duration::ZERO)?;
                             if let Some(p) = pool.worker_pid(id) {
@@ -554,8 +557,7 @@ impl Native for Process {
                             pool.wait_a_little(it, Duration::from_millis(50))?;
                         }
                         Ok(Value::None)
-                    })();
-                    r
+                    })()
                 }
             },
             "exitcode" => match self.started() {

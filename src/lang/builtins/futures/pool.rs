@@ -503,7 +503,7 @@ impl Drop for Pool {
 fn referenced_globals(
     it: &Interp,
     f: &Value,
-    prelude: &dyn Fn(&Rc<Function>) -> Option<(String, String)>,
+    prelude: portable::PreludeName,
 ) -> Vec<(Value, Value)> {
     let mut out: Vec<(Value, Value)> = Vec::new();
     let mut seen: Vec<String> = Vec::new();

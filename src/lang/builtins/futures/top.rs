@@ -43,7 +43,7 @@ const BAR_EIGHTHS: [char; 9] = [' ', '▏', '▎', '▍', '▌', '▋', '▊', '
 fn bar(pct: f64, width: usize) -> String {
     let eighths = ((pct.clamp(0.0, 100.0) / 100.0) * (width * 8) as f64).round() as usize;
     let mut s: String = "█".repeat(eighths / 8);
-    if eighths % 8 > 0 && s.chars().count() < width {
+    if !eighths.is_multiple_of(8) && s.chars().count() < width {
         s.push(BAR_EIGHTHS[eighths % 8]);
     }
     let n = s.chars().count();

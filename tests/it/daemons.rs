@@ -6,6 +6,7 @@
 
 use std::time::Duration;
 
+use crate::support::checkpoints;
 use crate::support::sandbox::{Sandbox, script};
 use crate::support::shell::{Run, Shell};
 
@@ -509,4 +510,29 @@ fn pty_a_signal_handler_runs_at_the_prompt_and_the_line_being_typed_comes_back()
     p.expect_line("42");
     p.expect_prompt();
     p.exit_with_ctrl_d();
+}
+
+#[test]
+fn the_daemon_demos_play_inside_the_notify_service() {
+    let _l = demo_lock();
+    let start = checkpoints::load("daemon-0-start.rsh");
+    assert_eq!(
+        start.skipped, 1,
+        "daemon_demo_service needs a terminal (the pty test plays it)"
+    );
+    for name in [
+        "daemon-1-activating.rsh",
+        "daemon-2-ready.rsh",
+        "daemon-3-watchdog.rsh",
+        "daemon-4-mainpid.rsh",
+    ] {
+        let demo = checkpoints::load(name);
+        assert!(
+            demo.inside_demo_service,
+            "{name} is played inside the service"
+        );
+        let r = as_notify_service(&demo.script);
+        assert!(!r.stderr.contains("error:"), "{name}: {}", r.stderr);
+        checkpoints::assert_checkpoints(&demo, &r.stdout);
+    }
 }

@@ -8,6 +8,7 @@ use std::time::{Duration, Instant};
 
 use crate::daemons::sandboxed;
 use crate::pty::{CTRL_C, Pty};
+use crate::support::checkpoints;
 use crate::support::sandbox::{Sandbox, script};
 
 /// Tests that look for a `rustemd-future-…` worker in /proc, and those that make such
@@ -298,4 +299,24 @@ fn ctrl_c_stops_the_unit_of_a_running_future() {
     p.line("1+1");
     p.expect_line("2");
     p.exit_with_ctrl_d();
+}
+
+#[test]
+fn the_futures_demos_play() {
+    let _l = workers_lock();
+    for name in [
+        "futures-1-cpu_waste.rsh",
+        "futures-2-run.rsh",
+        "futures-3-pool.rsh",
+        "futures-4-process.rsh",
+    ] {
+        let demo = checkpoints::load(name);
+        let dir = crate::daemons::shared_dir();
+        let file = dir.path().join(name);
+        std::fs::write(&file, &demo.script).expect("write the demo");
+        let r = sandboxed().args(&[&file.to_string_lossy()]).run();
+        r.no_panic();
+        assert_eq!(r.code, Some(0), "{name}: {}\n{}", r.stdout, r.stderr);
+        checkpoints::assert_checkpoints(&demo, &r.stdout);
+    }
 }

@@ -532,10 +532,9 @@ fn b_run(it: &mut Interp, a: Bound) -> R<Value> {
 
     let s = it.session.clone();
     let bus: &Bus = other_bus.as_deref().unwrap_or(&s.bus);
-    // A pty is forwarded while the unit starts when asked (`wait_for_activation=False`): a
-    // notify service on it is only started once it says READY=1.
-    let wait_job =
-        a.named("wait_for_activation").is_none_or(Value::truthy) || (follow && pty.is_none());
+    // `wait_for_activation=False` follows the unit (its pty, its exit) while it starts: a
+    // notify service is only started once it says READY=1, which may be never.
+    let wait_job = a.named("wait_for_activation").is_none_or(Value::truthy);
     it.out.flush()?;
     let start =
         s.block_on(async { Ok(transient::start(bus, &name, list, follow, wait_job).await) });

@@ -1,4 +1,5 @@
 //! Shared test fixtures.
+pub mod checkpoints;
 pub mod dbus;
 pub mod sandbox;
 pub mod shell;

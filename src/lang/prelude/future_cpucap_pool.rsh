@@ -13,6 +13,7 @@ def run(timeout):
 
 
 def main(cpu_quota=0.25, max_workers=10, timeouts=(5, 10, 15, 20, 25, 30)):
+    """Run one job per timeout on a pool sharing one CPU quota; watch it; their results."""
     with pystemd.futures.TransientUnitPoolExecutor(
         properties={"CPUQuota": cpu_quota, "User": "nobody"},
         max_workers=max_workers,

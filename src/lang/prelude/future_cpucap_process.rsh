@@ -18,6 +18,7 @@ def Process(timeout, properties):
 
 
 def main(cpu_quota=0.2, timeout=30):
+    """Waste CPU in a process of its own under a quota; watch it; its exit code."""
     p = Process(timeout=timeout, properties={"CPUQuota": cpu_quota, "User": "nobody"})
     p.start()
     unit_top(p.unit, until=p)

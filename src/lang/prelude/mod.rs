@@ -43,6 +43,59 @@ pub const FILES: &[File] = &[
 /// Names the prelude defines at the top level (known without loading it).
 pub const ROOT_NAMES: &[&str] = &["cpu_waste", "future_cpucap_pool", "future_cpucap_process"];
 
+/// The usage line and help of prelude function `name` (`cpu_waste`,
+/// `future_cpucap_pool.main`), read from its source: its parameters, its docstring and where
+/// it is written.
+pub fn describe(name: &str) -> Option<(String, String)> {
+    use crate::lang::ast::{ExprKind, StmtKind};
+    let (module, short) = name.rsplit_once('.').unwrap_or(("", name));
+    let file = FILES.iter().find(|f| f.module == module)?;
+    let stmts = crate::lang::parser::parse(file.text, &|_| false).ok()?;
+    let def = stmts.iter().find_map(|s| match &s.kind {
+        StmtKind::Def(d) if d.name == short => Some(d.clone()),
+        _ => None,
+    })?;
+    let text = |e: &crate::lang::ast::Expr| file.text.get(e.span.start..e.span.end).unwrap_or("?");
+    let p = &def.params;
+    let mut params: Vec<String> = p
+        .positional
+        .iter()
+        .map(|(n, d)| match d {
+            Some(d) => format!("{n}={}", text(d)),
+            None => n.clone(),
+        })
+        .collect();
+    if let Some(s) = &p.star {
+        params.push(format!("*{s}"));
+    }
+    params.extend(p.kwonly.iter().map(|(n, d)| match d {
+        Some(d) => format!("{n}={}", text(d)),
+        None => n.clone(),
+    }));
+    if let Some(s) = &p.starstar {
+        params.push(format!("**{s}"));
+    }
+    let doc = match &def.body {
+        crate::lang::ast::FuncBody::Block(b) => b.first().and_then(|s| match &s.kind {
+            StmtKind::Expr(e) => match &e.kind {
+                ExprKind::Str(t) => Some(t.clone()),
+                _ => None,
+            },
+            _ => None,
+        }),
+        crate::lang::ast::FuncBody::Expr(_) => None,
+    };
+    let line = crate::lang::span::line_col(file.text, def.span.start).0;
+    Some((
+        format!("{name}({})", params.join(", ")),
+        format!(
+            "{}Written in rustemd-shell's language: {}, line {line}.",
+            doc.map(|d| format!("{d}\n")).unwrap_or_default(),
+            file.path
+        ),
+    ))
+}
+
 /// The loaded prelude: one scope per file.
 #[derive(Debug)]
 pub struct Prelude {

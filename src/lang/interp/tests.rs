@@ -357,8 +357,8 @@ fn error_table() {
         ("raise ValueError('boom')", "ValueError: boom"),
         ("raise", "no active exception"),
         (
-            "import signal",
-            "module signal is not available in rustemd-shell",
+            "import socket",
+            "module socket is not available in rustemd-shell",
         ),
         (
             "import nosuch.thing",

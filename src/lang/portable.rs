@@ -116,7 +116,11 @@ pub fn function_source(f: &Function) -> String {
     let start = span.start.min(text.len());
     let end = span.end.min(text.len()).max(start);
     let line_start = text[..start].rfind('\n').map_or(0, |i| i + 1);
-    let indent = text[line_start..start].chars().count();
+    // The indentation of the line it starts on (a lambda may start mid-line).
+    let indent = text[line_start..start]
+        .chars()
+        .take_while(|c| *c == ' ' || *c == '\t')
+        .count();
     let body = &text[start..end];
     let mut out = String::with_capacity(body.len());
     for (n, line) in body.split('\n').enumerate() {
@@ -131,6 +135,7 @@ pub fn function_source(f: &Function) -> String {
             out.push_str(line);
         }
     }
+    out.truncate(out.trim_end().len());
     out
 }
 

@@ -184,6 +184,15 @@ print("unit", unit("daemon-demo-service.service").ActiveState)
 }
 
 #[test]
+fn daemon_demo_service_without_a_terminal_says_so_instead_of_waiting() {
+    Shell::new()
+        .args(&["-c", "daemon_demo_service\nprint('alive')"])
+        .run()
+        .no_panic()
+        .stderr_has("daemon_demo_service runs the shell on this terminal, and there is none");
+}
+
+#[test]
 fn notify_outside_a_notify_service_returns_0_and_bad_states_are_errors() {
     Shell::new()
         .env("NOTIFY_SOCKET", "")

@@ -9,7 +9,7 @@
 //! for READY), whole floats as integers (`watchdog_enabled() / 2` is a float, and systemd
 //! wants an integer number of µs).
 
-use std::io::Write;
+use std::io::{IsTerminal, Write};
 
 use super::{Bound, Builtin, Func, R};
 use crate::bus::connection::BusTarget;
@@ -208,13 +208,19 @@ fn d_demo(it: &mut Interp, a: Bound) -> R<Value> {
              daemon_demo_service again"
         )));
     }
-    let mut argv = own_argv(it)?;
     let script = match a.named("script") {
         None | Some(Value::None) => None,
         Some(v) => Some(v.as_text().ok_or_else(|| {
             Error::type_error("daemon_demo_service(script=...) takes a file name")
         })?),
     };
+    if script.is_none() && !std::io::stdin().is_terminal() {
+        return Err(Error::new(
+            "daemon_demo_service runs the shell on this terminal, and there is none (stdin is \
+             not a terminal): run it at the prompt, or give it a script='FILE' to run",
+        ));
+    }
+    let mut argv = own_argv(it)?;
     if let Some(f) = &script {
         let path = std::fs::canonicalize(f).map_err(|e| Error::os(&e, format!("script {f}")))?;
         argv.push(path.to_string_lossy().into_owned());

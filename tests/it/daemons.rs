@@ -545,3 +545,94 @@ fn the_daemon_demos_play_inside_the_notify_service() {
         checkpoints::assert_checkpoints(&demo, &r.stdout);
     }
 }
+
+/// The text of a tmux pane.
+fn pane(target: &str) -> String {
+    let out = std::process::Command::new("tmux")
+        .args(["capture-pane", "-p", "-t", target])
+        .output()
+        .expect("tmux capture-pane");
+    String::from_utf8_lossy(&out.stdout).into_owned()
+}
+
+#[track_caller]
+fn pane_until(target: &str, what: &str, pred: impl Fn(&str) -> bool) -> String {
+    let deadline = std::time::Instant::now() + SLOW;
+    loop {
+        let text = pane(target);
+        if pred(&text) {
+            return text;
+        }
+        assert!(
+            std::time::Instant::now() < deadline,
+            "pane {target} never showed {what}:\n{text}"
+        );
+        std::thread::sleep(Duration::from_millis(100));
+    }
+}
+
+#[test]
+fn scripts_daemon_demo_splits_the_screen_between_the_shell_and_watch() {
+    crate::support::tools::require("tmux", "tmux");
+    let _l = demo_lock();
+    let sb = Sandbox::shared();
+    let session = format!("rustemd-test-daemon-demo-{}", std::process::id());
+    let out = std::process::Command::new(
+        std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("scripts/daemon-demo"),
+    )
+    .env("DAEMON_DEMO_DETACHED", "1")
+    .env("DAEMON_DEMO_BIN", crate::pty::BIN)
+    .env("DAEMON_DEMO_SESSION", &session)
+    .env("WORKSHOP_SANDBOX", sb.name())
+    .env_remove("TMUX")
+    .stdin(std::process::Stdio::null())
+    .output()
+    .expect("run scripts/daemon-demo");
+    let cleanup = || {
+        let _ = std::process::Command::new("tmux")
+            .args(["kill-session", "-t", &session])
+            .output();
+        let _ = sb.exec(&["systemctl", "stop", "daemon-demo-service.service"]);
+        let _ = sb.exec(&["systemctl", "reset-failed", "daemon-demo-service.service"]);
+    };
+    if !out.status.success() {
+        cleanup();
+        panic!(
+            "scripts/daemon-demo failed: {}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+    }
+    let top = format!("{session}:0.0");
+    let bottom = format!("{session}:0.1");
+    let result = std::panic::catch_unwind(|| {
+        // Below: the shell typed daemon_demo_service and runs as the notify service.
+        pane_until(&bottom, "the service's prompt", |t| {
+            t.contains("rustemd[activating]>")
+        });
+        // Above: our watch of the unit, activating.
+        pane_until(&top, "the unit activating", |t| {
+            t.contains("daemon-demo-service.service (/org/freedesktop/systemd1/unit/")
+                && t.contains("ActiveState: activating")
+        });
+        let keys = |k: &str| {
+            std::process::Command::new("tmux")
+                .args(["send-keys", "-t", &bottom, k, "Enter"])
+                .output()
+                .expect("tmux send-keys");
+        };
+        keys(r#"pystemd.daemon.notify(False, status="ok, lets go!!", ready=1)"#);
+        pane_until(&top, "the unit active with its status", |t| {
+            t.contains("ActiveState: active\n")
+                && t.contains("StatusText: ok, lets go!!")
+                && t.contains("WatchdogUSec: 299.000s")
+        });
+        keys("exit()");
+        pane_until(&bottom, "the outer prompt again", |t| {
+            t.contains("daemon-demo-service.service ended: success")
+        });
+    });
+    cleanup();
+    if let Err(e) = result {
+        std::panic::resume_unwind(e);
+    }
+}

@@ -118,7 +118,11 @@ fn properties(v: Option<&Value>) -> Value {
 }
 
 fn refuse_user_mode(a: &Bound) -> R<()> {
-    if a.flag("user_mode") || a.flag("_user_mode") {
+    let underscore = a
+        .kwargs
+        .iter()
+        .any(|(k, v)| k == "_user_mode" && v.truthy());
+    if a.flag("user_mode") || underscore {
         return Err(Error::new(
             "pystemd.futures: user_mode is not supported here: start the shell with --user \
              to run units in your user manager",

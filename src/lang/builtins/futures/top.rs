@@ -438,7 +438,14 @@ pub fn unit_top(it: &mut Interp, a: Bound) -> R<Value> {
             )
         )?;
     }
-    r.map(|()| Value::None)
+    match r {
+        // Watching on its own: Ctrl-C just ends the view (as for `watch`). Waiting for
+        // futures, it goes on up (a pool's `with` then stops the unit).
+        Err(e) if e.kind == crate::lang::error::Kind::Interrupted && until.is_empty() => {
+            Ok(Value::None)
+        }
+        r => r.map(|()| Value::None),
+    }
 }
 
 #[cfg(test)]

@@ -218,6 +218,9 @@ pub fn run_interactive(session: Rc<Session>, it: &mut Interp) -> i32 {
     if let Some(h) = &hist {
         history::save(&mut ed, h);
     }
+    if let Some(note) = service.as_ref().and_then(|sp| sp.farewell(&session)) {
+        println!("{note}");
+    }
     code
 }
 

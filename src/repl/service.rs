@@ -65,6 +65,18 @@ impl ServicePrompt {
         s
     }
 
+    /// Said when the shell leaves: whether the unit ends with it (it does not once another
+    /// process was made its main one).
+    pub fn farewell(&self, session: &Session) -> Option<String> {
+        let st = self.read(session)?;
+        (st.main_pid != 0 && st.main_pid != std::process::id()).then(|| {
+            format!(
+                "{} goes on without this shell: its main process is now {} (stop {} ends it)",
+                self.unit, st.main_pid, self.unit
+            )
+        })
+    }
+
     /// The status line before a prompt, and the prompt's state word.
     pub fn status(&self, session: &Session) -> (String, String) {
         let Some(st) = self.read(session) else {

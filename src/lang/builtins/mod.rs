@@ -219,7 +219,7 @@ impl Builtin {
 }
 
 /// Modules bound at start, as the workshop's pystemd-shell has them imported.
-pub const PRELOADED: &[&str] = &["pystemd", "os", "sys"];
+pub const PRELOADED: &[&str] = &["pystemd", "os", "sys", "subprocess"];
 
 /// The exception a call of class `c` makes (`ValueError("bad")`).
 pub fn make_exception(c: PyExc, args: Vec<Value>) -> Error {

@@ -150,9 +150,21 @@ fn about(f: &Value) -> String {
     }
 }
 
+/// A function to run in a worker (checked before any unit is started).
+fn runnable(f: &Value, what: &str) -> R<()> {
+    if matches!(f, Value::Function(_) | Value::Builtin(_)) {
+        return Ok(());
+    }
+    Err(Error::type_error(format!(
+        "{what} needs a function (def, lambda or a builtin) to run in the worker, not {}",
+        f.type_name()
+    )))
+}
+
 fn f_run(it: &mut Interp, a: Bound) -> R<Value> {
     refuse_user_mode(&a)?;
     let f = a.get(0).cloned().unwrap_or(Value::None);
+    runnable(&f, "pystemd.futures.run()")?;
     let pool = Pool::start(it, &properties(a.get(1)), 1, "future", &about(&f), None)?;
     let kwargs: Vec<(String, Value)> = a
         .kwargs
@@ -460,6 +472,7 @@ fn f_process(_: &mut Interp, a: Bound) -> R<Value> {
              subclass: pass the function the process runs)",
         ));
     }
+    runnable(&target, "TransientUnitProcess")?;
     let args = match a.named("args") {
         None | Some(Value::None) => Vec::new(),
         Some(v) => v

@@ -199,7 +199,7 @@ impl Pool {
                 let why = pool.why_ended(it);
                 let _ = pool.stop(it);
                 return Err(Error::new(format!(
-                    "the worker unit {} started but its worker never answered: {why}",
+                    "the worker unit {} started but its worker never answered (the unit {why})",
                     pool.unit
                 )));
             }
@@ -331,7 +331,7 @@ impl Pool {
                 let mut guard = self.sock.borrow_mut();
                 let Some(sock) = guard.as_mut() else {
                     return Err(Error::new(format!(
-                        "the worker unit {} is gone: {}",
+                        "cannot send a job: the worker unit {} {}",
                         self.unit,
                         self.why_ended(it)
                     )));
@@ -413,10 +413,10 @@ impl Pool {
         let s = it.session.clone();
         let path = systemd::unit_path(&self.unit);
         let why = match s.block_on(transient::exit_of(&s.bus, &path)) {
-            Ok(x) if self.stopped.get() => format!("it was stopped ({})", x.describe()),
-            Ok(x) => format!("it ended: {}", x.describe()),
-            Err(_) if self.stopped.get() => "it was stopped".to_string(),
-            Err(_) => "it is gone".to_string(),
+            Ok(x) if self.stopped.get() => format!("was stopped ({})", x.describe()),
+            Ok(x) => format!("ended: {}", x.describe()),
+            Err(_) if self.stopped.get() => "was stopped".to_string(),
+            Err(_) => "is gone".to_string(),
         };
         *self.ended.borrow_mut() = Some(why.clone());
         why

@@ -305,10 +305,10 @@ fn ctrl_c_stops_the_unit_of_a_running_future() {
 fn the_futures_demos_play() {
     let _l = workers_lock();
     for name in [
-        "futures-1-cpu_waste.rsh",
-        "futures-2-run.rsh",
-        "futures-3-pool.rsh",
-        "futures-4-process.rsh",
+        "futures_1_cpu_waste.rsh",
+        "futures_2_run.rsh",
+        "futures_3_pool.rsh",
+        "futures_4_process.rsh",
     ] {
         let demo = checkpoints::load(name);
         let dir = crate::daemons::shared_dir();

@@ -25,7 +25,8 @@ pub const DEMO_UNIT: &str = "daemon-demo-service.service";
 const DEMO_HELP: &str = "Run this shell again as the notify service daemon-demo-service.service \
 (Type=notify, TimeoutStartSec=5min, WatchdogSec=4min 59s, NotifyAccess=main) on this terminal, \
 after stopping the previous one; back here when it ends. Inside: notify(False, ready=1), \
-notify(False, WATCHDOG=1), ... script='FILE' runs a script in it instead of a prompt";
+notify(False, WATCHDOG=1), ... script='FILE' (or statements='...') runs a script in it instead \
+of a prompt";
 
 const NOTIFY_PARAMS: &[&str] = &["unset_environment=False", "*states", "**kwstates"];
 
@@ -72,10 +73,15 @@ pub static BUILTINS: &[Builtin] = &[
         "sd_listen_fds: how many sockets systemd passed (from fd 3 on)",
         d_listen_fds
     ),
-    eval!("daemon_demo_service", ["script=None"], DEMO_HELP, d_demo),
+    eval!(
+        "daemon_demo_service",
+        ["script=None", "statements=None"],
+        DEMO_HELP,
+        d_demo
+    ),
     eval!(
         "daemon_demo",
-        ["script=None"],
+        ["script=None", "statements=None"],
         "Same as daemon_demo_service",
         d_demo
     ),
@@ -208,13 +214,22 @@ fn d_demo(it: &mut Interp, a: Bound) -> R<Value> {
              daemon_demo_service again"
         )));
     }
-    let script = match a.named("script") {
-        None | Some(Value::None) => None,
-        Some(v) => Some(v.as_text().ok_or_else(|| {
-            Error::type_error("daemon_demo_service(script=...) takes a file name")
-        })?),
+    let text = |name: &str| -> R<Option<String>> {
+        match a.named(name) {
+            None | Some(Value::None) => Ok(None),
+            Some(v) => v.as_text().map(Some).ok_or_else(|| {
+                Error::type_error(format!("daemon_demo_service({name}=...) takes a string"))
+            }),
+        }
     };
-    if script.is_none() && !std::io::stdin().is_terminal() {
+    let (script, statements) = (text("script")?, text("statements")?);
+    if script.is_some() && statements.is_some() {
+        return Err(Error::new(
+            "daemon_demo_service: give script='FILE' or statements='...', not both",
+        ));
+    }
+    let unattended = script.is_some() || statements.is_some();
+    if !unattended && !std::io::stdin().is_terminal() {
         return Err(Error::new(
             "daemon_demo_service runs the shell on this terminal, and there is none (stdin is \
              not a terminal): run it at the prompt, or give it a script='FILE' to run",
@@ -225,10 +240,15 @@ fn d_demo(it: &mut Interp, a: Bound) -> R<Value> {
         let path = std::fs::canonicalize(f).map_err(|e| Error::os(&e, format!("script {f}")))?;
         argv.push(path.to_string_lossy().into_owned());
     }
+    if let Some(code) = &statements {
+        argv.push("-c".into());
+        argv.push(code.clone());
+    }
     let argv = Value::list(argv.into_iter().map(Value::Str).collect()).repr();
-    let terminal = match &script {
-        None => "pty=True, stdin=sys.stdin, stdout=sys.stdout, stderr=sys.stderr",
-        Some(_) => "stdout=sys.stdout, stderr=sys.stderr",
+    let terminal = if unattended {
+        "stdout=sys.stdout, stderr=sys.stderr"
+    } else {
+        "pty=True, stdin=sys.stdin, stdout=sys.stdout, stderr=sys.stderr"
     };
     let call = format!(
         "run({argv}, name=\"{DEMO_UNIT}\", service_type=\"notify\", {terminal}, wait=True, \

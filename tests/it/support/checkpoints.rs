@@ -1,23 +1,18 @@
-//! A demo's `#>` checkpoints checked without the presenter's player: the demo runs as a
-//! script (a statement after a `# demo: needs a terminal` line is left out), and each
-//! checkpoint must match a line of the output, in order (`...` matches anything within a
-//! line). Used for the daemon and futures demos in `demos/`.
+//! A demo's `#>` checkpoints (the format of `demos/README.md`) checked without the
+//! presenter's player: the demo runs as a script (a statement marked `#@ tty` or
+//! `#@ manual` is left out, as `--play --no-pause` leaves it out without a terminal), and
+//! each checkpoint line must match a line of the output, in order (`...` matches anything
+//! within a line; `...` alone, any number of lines). Used for the daemon and futures demos.
 #![allow(dead_code)]
 
 use std::path::{Path, PathBuf};
-
-/// Marks a statement that only works on a terminal (the next statement line).
-pub const NEEDS_TERMINAL: &str = "# demo: needs a terminal";
-/// Marks a demo that runs inside `daemon_demo_service`.
-pub const INSIDE_DEMO_SERVICE: &str = "# demo: inside daemon_demo_service";
 
 pub struct Demo {
     pub path: PathBuf,
     /// What runs without a terminal.
     pub script: String,
     pub checkpoints: Vec<String>,
-    pub inside_demo_service: bool,
-    /// Statements left out (they need a terminal).
+    /// Statements left out (they need a terminal or a person).
     pub skipped: usize,
 }
 
@@ -37,12 +32,18 @@ pub fn load(name: &str) -> Demo {
     let mut skip_next = false;
     let mut skipped = 0;
     for line in text.lines() {
+        if line == "#>" {
+            checkpoints.push(String::new());
+            continue;
+        }
         if let Some(c) = line.strip_prefix("#> ") {
             checkpoints.push(c.to_string());
             continue;
         }
-        if line.trim() == NEEDS_TERMINAL {
-            skip_next = true;
+        if let Some(marks) = line.strip_prefix("#@") {
+            skip_next = marks
+                .split_whitespace()
+                .any(|m| m == "tty" || m == "manual");
             continue;
         }
         if skip_next && !line.trim().is_empty() && !line.trim_start().starts_with('#') {
@@ -54,7 +55,6 @@ pub fn load(name: &str) -> Demo {
         script.push('\n');
     }
     Demo {
-        inside_demo_service: text.lines().any(|l| l.trim() == INSIDE_DEMO_SERVICE),
         path,
         script,
         checkpoints,
@@ -64,6 +64,7 @@ pub fn load(name: &str) -> Demo {
 
 /// Does `line` match `pattern` (`...` matches anything within the line)?
 pub fn line_matches(pattern: &str, line: &str) -> bool {
+    let line = line.trim_end();
     let parts: Vec<&str> = pattern.split("...").collect();
     if parts.len() == 1 {
         return pattern == line;
@@ -88,6 +89,10 @@ pub fn assert_checkpoints(demo: &Demo, output: &str) {
     let lines: Vec<&str> = output.lines().collect();
     let mut at = 0;
     for c in &demo.checkpoints {
+        // `...` alone: any number of lines, which in-order matching already allows.
+        if c == "..." {
+            continue;
+        }
         match lines[at..].iter().position(|l| line_matches(c, l)) {
             Some(i) => at += i + 1,
             None => panic!(

@@ -1,8 +1,0 @@
-# pystemd.futures, step 1: cpu_waste burns one CPU for a while; it ships with the shell,
-# written in its own language (`ppcode cpu_waste` shows it). Watch htop meanwhile: 100%.
-cpu_waste
-#> <function cpu_waste at src/lang/prelude/futures.rsh:6>
-cpu_waste(5)
-#> 18446744073709551615
-type(_)
-#> 'uint64'

@@ -33,3 +33,7 @@ daemon_demo_service(statements="""
 #> 299000000
 #> 299000000
 #> daemon-demo-service.service ended: protocol (status 0)
+
+# It left without READY=1: systemd calls that a protocol failure.
+unit("daemon-demo-service.service").Result
+#> 'protocol'

@@ -26,3 +26,6 @@ daemon_demo_service(statements="""
 #> 1
 #> 1
 #> daemon-demo-service.service ended: success
+
+unit("daemon-demo-service.service").Result
+#> 'success'

@@ -28,3 +28,6 @@ daemon_demo_service(statements="""
 #> ...
 #> 'stop-watchdog'
 #> daemon-demo-service.service ended: watchdog (status 0)
+
+unit("daemon-demo-service.service").Result
+#> 'watchdog'

@@ -21,3 +21,7 @@ daemon_demo_service(statements="""
 #> True
 #> -9
 #> daemon-demo-service.service ended: ...
+
+# The unit ended with its new main process.
+unit("daemon-demo-service.service").ActiveState in ("inactive", "failed")
+#> True

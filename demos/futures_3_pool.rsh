@@ -3,6 +3,11 @@
 #
 # `ppcode future_cpucap_pool.main` shows the code (pystemd's examples/future_cpucap_pool.py).
 
+help future_cpucap_pool.main
+#> usage: future_cpucap_pool.main(...)
+#> ...
+#> Written in rustemd-shell's language: src/lang/prelude/...
+
 future_cpucap_pool.main()
 #> unit_top: rustemd-pool-... ran 7 processes as nobody: ...; CPUQuota=25% (enforced by the kernel: 25000µs per 100000µs)
 #> [5, 10, 15, 20, 25, 30]

@@ -297,7 +297,15 @@ pub async fn wait_exit(bus: &Bus, started: &mut Started) -> Result<Exit, CallErr
             let sig = changes.next().await.ok_or_else(|| {
                 CallError::Connection("the connection closed while waiting for the unit".into())
             })?;
-            if says_exited(&sig, &started.job) {
+            // A unit of the same name that was just stopped or reset (a demo run again)
+            // may still have its last changes on the way: believe the unit as it is now.
+            if says_exited(&sig, &started.job)
+                && EXIT_SUBSTATES.contains(
+                    &get_str(bus, &started.path, UNIT_IFACE, "SubState")
+                        .await?
+                        .as_str(),
+                )
+            {
                 break;
             }
         }

@@ -633,3 +633,33 @@ fn scripts_daemon_demo_splits_the_screen_between_the_shell_and_watch() {
         std::panic::resume_unwind(e);
     }
 }
+
+/// Regression: after a run that failed (Result=protocol) the next run of the same unit name
+/// returned at once, on the reset's late `SubState: dead` of the previous one, and printed
+/// `ended: success` while the new service still ran. (systemd sends that change at idle
+/// priority: it arrives late only when systemd is busy, as in CI; the order is checked on
+/// every run.)
+#[test]
+fn a_rerun_of_the_demo_unit_waits_for_its_own_end_not_the_previous_ones() {
+    let _l = demo_lock();
+    for _ in 0..3 {
+        let r = sandboxed()
+            .args(&[
+                "-c",
+                r#"daemon_demo_service(statements="print('first')")
+daemon_demo_service(statements="import time\ntime.sleep(0.5)\nprint('late')")
+"#,
+            ])
+            .run();
+        r.success();
+        let late = r.stdout.find("late\n").expect("the second service printed");
+        let ended: Vec<usize> = r.stdout.match_indices("ended: ").map(|(i, _)| i).collect();
+        assert_eq!(ended.len(), 2, "{}", r.stdout);
+        assert!(
+            late < ended[1],
+            "the second run returned before its service ended:\n{}",
+            r.stdout
+        );
+        assert!(r.stdout.contains("ended: protocol"), "{}", r.stdout);
+    }
+}

@@ -88,7 +88,7 @@ pub static BUILTINS: &[Builtin] = &[
     attr!(
         "pystemd.daemon.LISTEN_FDS_START",
         "The first descriptor of passed sockets (3)",
-        |_| Ok(Value::int(notify::LISTEN_FDS_START as i128))
+        d_listen_fds_start
     ),
 ];
 
@@ -160,6 +160,10 @@ fn d_notify(_: &mut Interp, a: Bound) -> R<Value> {
         )),
         Err(e) => Err(Error::value_error(format!("notify(): {e}"))),
     }
+}
+
+fn d_listen_fds_start(_: &mut Interp) -> R<Value> {
+    Ok(Value::int(notify::LISTEN_FDS_START as i128))
 }
 
 fn d_watchdog_enabled(a: &Bound) -> R<Value> {

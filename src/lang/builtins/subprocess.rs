@@ -102,33 +102,55 @@ pub static BUILTINS: &[Builtin] = &[
     attr!(
         "subprocess.PIPE",
         "Collect the stream (stdout=subprocess.PIPE)",
-        |_| { Ok(Value::int(PIPE)) }
+        s_pipe
     ),
     attr!(
         "subprocess.STDOUT",
         "Send stderr where stdout goes (stderr=subprocess.STDOUT)",
-        |_| Ok(Value::int(STDOUT))
+        s_stdout
     ),
+    attr!("subprocess.DEVNULL", "/dev/null as the stream", s_devnull),
     attr!(
         "subprocess.CalledProcessError",
         "Raised by check=True and check_output when the command fails (e.returncode in \
          e.args[0])",
-        |_| Ok(Value::ExcClass(PyExc::CalledProcessError))
+        s_called_process_error
     ),
     attr!(
         "subprocess.SubprocessError",
         "The base class of subprocess's errors",
-        |_| Ok(Value::ExcClass(PyExc::SubprocessError))
+        s_subprocess_error
     ),
     attr!(
         "subprocess.TimeoutExpired",
         "Raised when timeout= passes (here the same class as TimeoutError)",
-        |_| Ok(Value::ExcClass(PyExc::TimeoutError))
+        s_timeout_expired
     ),
-    attr!("subprocess.DEVNULL", "/dev/null as the stream", |_| Ok(
-        Value::int(DEVNULL)
-    )),
 ];
+
+fn s_pipe(_: &mut Interp) -> R<Value> {
+    Ok(Value::int(PIPE))
+}
+
+fn s_stdout(_: &mut Interp) -> R<Value> {
+    Ok(Value::int(STDOUT))
+}
+
+fn s_devnull(_: &mut Interp) -> R<Value> {
+    Ok(Value::int(DEVNULL))
+}
+
+fn s_called_process_error(_: &mut Interp) -> R<Value> {
+    Ok(Value::ExcClass(PyExc::CalledProcessError))
+}
+
+fn s_subprocess_error(_: &mut Interp) -> R<Value> {
+    Ok(Value::ExcClass(PyExc::SubprocessError))
+}
+
+fn s_timeout_expired(_: &mut Interp) -> R<Value> {
+    Ok(Value::ExcClass(PyExc::TimeoutError))
+}
 
 // ----- waiting -----
 

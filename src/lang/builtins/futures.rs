@@ -31,13 +31,6 @@ use crate::lang::native::{self, Native};
 use crate::lang::value::Value;
 use pool::Pool;
 
-macro_rules! prelude_attr {
-    ($module:literal, $name:literal, $help:literal) => {
-        attr!(concat!($module, ".", $name), $help, |it| it
-            .prelude_value($module, $name))
-    };
-}
-
 pub static BUILTINS: &[Builtin] = &[
     eval!(
         "pystemd.futures.run",
@@ -81,34 +74,61 @@ pub static BUILTINS: &[Builtin] = &[
         "A live top of a unit's processes: CPU% per process (bars) and of the unit over time \
          against its CPUQuota, refreshed in place until `until` (futures, a process) is done, \
          the unit stops, or Ctrl-C",
-        top::unit_top
+        f_unit_top
     ),
-    prelude_attr!(
-        "future_cpucap_pool",
-        "run",
-        "Burn CPU for `timeout` seconds and return it (the workshop's example)"
+    attr!(
+        "future_cpucap_pool.run",
+        "Burn CPU for `timeout` seconds and return it (the workshop's example)",
+        pool_run
     ),
-    prelude_attr!(
-        "future_cpucap_pool",
-        "main",
-        "Six jobs on a TransientUnitPoolExecutor(User=nobody, CPUQuota), watched with unit_top"
+    attr!(
+        "future_cpucap_pool.main",
+        "Six jobs on a TransientUnitPoolExecutor(User=nobody, CPUQuota), watched with unit_top",
+        pool_main
     ),
-    prelude_attr!(
-        "future_cpucap_process",
-        "waste",
-        "Burn CPU for `timeout` seconds (the example's Process.run)"
+    attr!(
+        "future_cpucap_process.waste",
+        "Burn CPU for `timeout` seconds (the example's Process.run)",
+        process_waste
     ),
-    prelude_attr!(
-        "future_cpucap_process",
-        "Process",
-        "The example's Process: a TransientUnitProcess running waste(timeout)"
+    attr!(
+        "future_cpucap_process.Process",
+        "The example's Process: a TransientUnitProcess running waste(timeout)",
+        process_process
     ),
-    prelude_attr!(
-        "future_cpucap_process",
-        "main",
-        "One TransientUnitProcess(User=nobody, CPUQuota) watched with unit_top until it ends"
+    attr!(
+        "future_cpucap_process.main",
+        "One TransientUnitProcess(User=nobody, CPUQuota) watched with unit_top until it ends",
+        process_main
     ),
 ];
+
+// The workshop's examples are functions of the prelude, written in our language; these
+// hand them out as `future_cpucap_pool.main` and friends (`ppcode` shows their source).
+
+fn pool_run(it: &mut Interp) -> R<Value> {
+    it.prelude_value("future_cpucap_pool", "run")
+}
+
+fn pool_main(it: &mut Interp) -> R<Value> {
+    it.prelude_value("future_cpucap_pool", "main")
+}
+
+fn process_waste(it: &mut Interp) -> R<Value> {
+    it.prelude_value("future_cpucap_process", "waste")
+}
+
+fn process_process(it: &mut Interp) -> R<Value> {
+    it.prelude_value("future_cpucap_process", "Process")
+}
+
+fn process_main(it: &mut Interp) -> R<Value> {
+    it.prelude_value("future_cpucap_process", "main")
+}
+
+fn f_unit_top(it: &mut Interp, a: Bound) -> R<Value> {
+    top::unit_top(it, a)
+}
 
 fn properties(v: Option<&Value>) -> Value {
     match v {

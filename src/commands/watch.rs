@@ -385,6 +385,26 @@ async fn watch(
                     if let Some(line) = job_line(bus, t, &sig).await {
                         view.note(out, line).map_err(io)?;
                     }
+                    // The unit made anew (a transient unit started again under its name):
+                    // its first changes come as UnitNew, not PropertiesChanged, so read it
+                    // again.
+                    if sig.member == "UnitNew"
+                        && matches!(sig.values.first(), Some(Data::Str(u)) if Some(u) == t.unit.as_ref())
+                    {
+                        view.note(out, "UnitNew (loaded again)".into()).map_err(io)?;
+                        for key in view.order.clone() {
+                            let Ok(v) = get(bus, t, &key.0, &key.1).await else {
+                                continue;
+                            };
+                            let old = view.values.insert(key.clone(), v.clone());
+                            if COUNTERS.contains(&key.1.as_str()) || old.as_ref() == Some(&v) {
+                                continue;
+                            }
+                            let was = old.map_or("?".to_string(), |o| pretty(&key.1, &o));
+                            view.note(out, format!("{}: {was} → {}", key.1, pretty(&key.1, &v)))
+                                .map_err(io)?;
+                        }
+                    }
                     continue;
                 }
                 if sig.member != "PropertiesChanged" {

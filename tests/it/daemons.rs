@@ -663,3 +663,41 @@ daemon_demo_service(statements="import time\ntime.sleep(0.5)\nprint('late')")
         assert!(r.stdout.contains("ended: protocol"), "{}", r.stdout);
     }
 }
+
+/// Regression: `watch daemon-demo-service.service` kept showing the previous run's `failed`
+/// after the demo was started again (a re-created unit announces itself with UnitNew, not
+/// PropertiesChanged).
+#[test]
+fn watch_follows_the_demo_unit_when_it_is_made_again() {
+    let _l = demo_lock();
+    let sb = Sandbox::shared();
+    as_notify_service("print('left without READY=1')");
+    let name = sb.name().to_string();
+    let watcher = std::thread::spawn(move || {
+        std::process::Command::new(script())
+            .args([
+                "exec",
+                &name,
+                "--",
+                "timeout",
+                "10",
+                crate::pty::BIN,
+                "watch",
+                "daemon-demo-service.service",
+            ])
+            .stdin(std::process::Stdio::null())
+            .output()
+            .expect("run watch")
+    });
+    std::thread::sleep(Duration::from_secs(2));
+    as_notify_service("import time\ntime.sleep(2)");
+    let out = watcher.join().expect("watch's thread");
+    let text = String::from_utf8_lossy(&out.stdout);
+    assert!(text.contains("  ActiveState: failed"), "{text}");
+    assert!(text.contains("UnitNew (loaded again)"), "{text}");
+    assert!(
+        text.contains("ActiveState: failed → activating")
+            || text.contains("ActiveState: inactive → activating"),
+        "{text}"
+    );
+}

@@ -15,7 +15,7 @@ use crate::support::sandbox::{Sandbox, script};
 /// workers, run one at a time (one test's worker must not be taken for another's).
 static WORKERS: std::sync::Mutex<()> = std::sync::Mutex::new(());
 
-fn workers_lock() -> std::sync::MutexGuard<'static, ()> {
+pub(crate) fn workers_lock() -> std::sync::MutexGuard<'static, ()> {
     WORKERS.lock().unwrap_or_else(|e| e.into_inner())
 }
 

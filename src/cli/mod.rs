@@ -42,6 +42,8 @@ enum Mode {
     Complete(Vec<String>),
     /// `--play FILE`: a demo played for an audience.
     Play(String),
+    /// `__worker N` / `__worker child`: a pystemd.futures worker inside a unit (hidden).
+    Worker(Vec<String>),
 }
 
 #[derive(Debug)]
@@ -181,6 +183,8 @@ fn parse(args: Vec<OsString>) -> Result<Parsed, String> {
                 }
                 if first == "__complete" {
                     o.mode = Mode::Complete(rest);
+                } else if first == "__worker" {
+                    o.mode = Mode::Worker(rest);
                 } else if first == commands::BUSCTL || commands::find(&first).is_some() {
                     o.mode = Mode::Verb(first, rest);
                 } else {
@@ -214,6 +218,11 @@ pub fn main() -> i32 {
 fn run(mut opts: Options) -> i32 {
     if let Mode::Complete(words) = &opts.mode {
         return complete::run(words);
+    }
+    if let Mode::Worker(words) = &opts.mode
+        && words.first().map(String::as_str) != Some("child")
+    {
+        return supervise(words);
     }
     // A one-shot verb's own line may carry session options too (`rustemd-shell call --user …`).
     let mut verb = None;
@@ -276,6 +285,10 @@ fn run(mut opts: Options) -> i32 {
         }
         Mode::Complete(words) => complete::run(&words),
         Mode::Play(ref file) => play(&mut it, file, &opts),
+        Mode::Worker(_) => {
+            it.term = Term::detect(ColorChoice::Never, false);
+            crate::lang::builtins::worker::serve(&mut it)
+        }
         Mode::Auto if std::io::stdin().is_terminal() => {
             crate::repl::run_interactive(session.clone(), &mut it)
         }
@@ -306,6 +319,32 @@ fn play(it: &mut Interp, file: &str, opts: &Options) -> i32 {
             FAILED
         }
     }
+}
+
+/// `__worker N`: the supervisor of a pool's workers (no bus, no evaluator of its own); its
+/// workers are this same command line with `child` for N.
+fn supervise(words: &[String]) -> i32 {
+    let Some(n) = words.first().and_then(|w| w.parse::<usize>().ok()) else {
+        eprintln!(
+            "rustemd-shell: __worker needs a number of workers (it is started by pystemd.futures)"
+        );
+        return USAGE;
+    };
+    let exe = match std::env::current_exe() {
+        Ok(e) => e.to_string_lossy().into_owned(),
+        Err(e) => {
+            eprintln!("rustemd-shell: cannot find this program's binary: {e}");
+            return FAILED;
+        }
+    };
+    let mut argv: Vec<String> = std::env::args().collect();
+    if let Some(first) = argv.first_mut() {
+        *first = exe;
+    }
+    if let Some(last) = argv.last_mut() {
+        *last = "child".into();
+    }
+    crate::lang::builtins::worker::supervise(n, &argv)
 }
 
 /// Find the verb (after an optional `busctl`) and parse its words.

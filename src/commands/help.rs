@@ -19,6 +19,13 @@ pub fn run(ctx: &mut Context<'_>, inv: &Invocation) -> Result<Value, Error> {
             for b in builtins::all().filter(|b| !b.name.contains('.')) {
                 out.push_str(&format!("  {:<58} {}\n", b.usage(), b.help));
             }
+            for (usage, doc) in crate::lang::prelude::ROOT_NAMES
+                .iter()
+                .filter_map(|n| crate::lang::prelude::describe(n))
+            {
+                let first = doc.lines().next().unwrap_or_default();
+                out.push_str(&format!("  {usage:<58} {first}\n"));
+            }
             out.push_str(
                 "\nObjects: unit('x.service').Service.MainPID reads a property live; \
                  u.Unit.Restart('replace') calls a method;\n  u.Service.X = v sets one. \
@@ -29,6 +36,9 @@ pub fn run(ctx: &mut Context<'_>, inv: &Invocation) -> Result<Value, Error> {
         Some(name) => {
             if let Some(c) = find(name) {
                 out.push_str(&c.help_text());
+            } else if let Some((usage, doc)) = crate::lang::prelude::describe(name) {
+                // A function written in our language (the prelude): its own signature.
+                out.push_str(&format!("usage: {usage}\n{doc}\n"));
             } else if let Some(b) = builtins::find(name) {
                 out.push_str(&format!("usage: {}\n{}\n", b.usage(), b.help));
             } else {

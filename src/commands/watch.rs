@@ -44,6 +44,9 @@ const UNIT_VIEW: &[&str] = &[
 ];
 /// Counters: no change signal, re-read on terminals only, never in the timeline.
 const COUNTERS: &[&str] = &["MemoryCurrent", "CPUUsageNSec", "TasksCurrent"];
+/// Values systemd changes without a signal (a watchdog ping, `WATCHDOG_USEC=`): re-read on
+/// terminals with the counters, so a notify service's watchdog is seen live.
+const UNSIGNALLED: &[&str] = &["WatchdogUSec", "WatchdogTimestamp"];
 /// Timeline lines kept for the terminal view.
 const TIMELINE: usize = 15;
 
@@ -382,6 +385,26 @@ async fn watch(
                     if let Some(line) = job_line(bus, t, &sig).await {
                         view.note(out, line).map_err(io)?;
                     }
+                    // The unit made anew (a transient unit started again under its name):
+                    // its first changes come as UnitNew, not PropertiesChanged, so read it
+                    // again.
+                    if sig.member == "UnitNew"
+                        && matches!(sig.values.first(), Some(Data::Str(u)) if Some(u) == t.unit.as_ref())
+                    {
+                        view.note(out, "UnitNew (loaded again)".into()).map_err(io)?;
+                        for key in view.order.clone() {
+                            let Ok(v) = get(bus, t, &key.0, &key.1).await else {
+                                continue;
+                            };
+                            let old = view.values.insert(key.clone(), v.clone());
+                            if COUNTERS.contains(&key.1.as_str()) || old.as_ref() == Some(&v) {
+                                continue;
+                            }
+                            let was = old.map_or("?".to_string(), |o| pretty(&key.1, &o));
+                            view.note(out, format!("{}: {was} → {}", key.1, pretty(&key.1, &v)))
+                                .map_err(io)?;
+                        }
+                    }
                     continue;
                 }
                 if sig.member != "PropertiesChanged" {
@@ -416,7 +439,7 @@ async fn watch(
             }
             _ = tick.tick(), if tty => {
                 for key in view.order.clone() {
-                    if COUNTERS.contains(&key.1.as_str())
+                    if (COUNTERS.contains(&key.1.as_str()) || UNSIGNALLED.contains(&key.1.as_str()))
                         && let Ok(v) = get(bus, t, &key.0, &key.1).await
                     {
                         view.values.insert(key, v);

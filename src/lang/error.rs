@@ -66,6 +66,8 @@ pub enum PyExc {
     TimeoutError,
     ConnectionError,
     BrokenPipeError,
+    SubprocessError,
+    CalledProcessError,
     /// Any error a D-Bus peer answered with (also caught by the last part of its name).
     DBusError,
     SyntaxError,
@@ -102,6 +104,8 @@ impl PyExc {
         PyExc::TimeoutError,
         PyExc::ConnectionError,
         PyExc::BrokenPipeError,
+        PyExc::SubprocessError,
+        PyExc::CalledProcessError,
         PyExc::DBusError,
         PyExc::SyntaxError,
     ];
@@ -137,6 +141,8 @@ impl PyExc {
             PyExc::TimeoutError => "TimeoutError",
             PyExc::ConnectionError => "ConnectionError",
             PyExc::BrokenPipeError => "BrokenPipeError",
+            PyExc::SubprocessError => "SubprocessError",
+            PyExc::CalledProcessError => "CalledProcessError",
             PyExc::DBusError => "DBusError",
             PyExc::SyntaxError => "SyntaxError",
         }
@@ -158,6 +164,7 @@ impl PyExc {
             ModuleNotFoundError => ImportError,
             FileNotFoundError | PermissionError | TimeoutError | ConnectionError => OSError,
             BrokenPipeError => ConnectionError,
+            CalledProcessError => SubprocessError,
             _ => Exception,
         })
     }

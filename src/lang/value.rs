@@ -402,6 +402,8 @@ pub enum Value {
     /// A raised (or made) exception: the error it carries.
     Exception(Rc<Error>),
     Stream(Stream),
+    /// An object the shell provides (a child process, a pool of workers, a future).
+    Native(Rc<dyn crate::lang::native::Native>),
 }
 
 impl PartialEq for Value {
@@ -458,6 +460,10 @@ impl Value {
             (Exception(a), Exception(b)) => Rc::ptr_eq(a, b),
             (Stream(a), Stream(b)) => a == b,
             (Bound(a, m), Bound(b, n)) => m == n && a.eq_depth(b, depth + 1),
+            (Native(a), Native(b)) => {
+                Rc::ptr_eq(a, b) || a.number().is_some() && a.number() == b.number()
+            }
+            (Native(a), Int(i, _)) | (Int(i, _), Native(a)) => a.number() == Some(*i),
             _ => false,
         }
     }
@@ -549,6 +555,10 @@ impl Value {
             }
             Value::Function(f) => HKey::Other(format!("function@{:p}", Rc::as_ptr(f))),
             Value::Exception(e) => HKey::Other(format!("exception@{:p}", Rc::as_ptr(e))),
+            Value::Native(n) => match n.number() {
+                Some(i) => HKey::Int(i),
+                Option::None => HKey::Other(format!("native@{:p}", Rc::as_ptr(n).cast::<u8>())),
+            },
             other => HKey::Other(other.repr()),
         })
     }
@@ -579,6 +589,7 @@ impl Value {
             Value::ExcClass(_) => "type",
             Value::Exception(e) => e.class().name(),
             Value::Stream(_) => "stream",
+            Value::Native(n) => n.type_name(),
         }
     }
 
@@ -745,6 +756,7 @@ impl Value {
             Value::Stream(s) => {
                 let _ = write!(out, "<stream {}>", s.name());
             }
+            Value::Native(n) => out.push_str(&n.repr()),
         }
     }
 

@@ -36,6 +36,9 @@ pub struct ShellHelper {
     pub color: bool,
     /// The lines of the statement typed so far, before the current one.
     pub context: Rc<RefCell<String>>,
+    /// The line being edited, split at the cursor (rustyline asks for a hint after every
+    /// edit); `None` when unknown (a line too long to copy on each key).
+    pub typed: Rc<RefCell<Option<(String, String)>>>,
 }
 
 impl ShellHelper {
@@ -130,7 +133,11 @@ impl Hinter for ShellHelper {
 
     fn hint(&self, line: &str, pos: usize, _ctx: &Context<'_>) -> Option<ShellHint> {
         if line.len() > LONG_LINE {
+            *self.typed.borrow_mut() = None;
             return None;
+        }
+        if let (Some(l), Some(r)) = (line.get(..pos), line.get(pos..)) {
+            *self.typed.borrow_mut() = Some((l.to_string(), r.to_string()));
         }
         let (full, at, _) = self.with_context(line, pos);
         let text = self.completer.hint(&full, at)?;

@@ -14,6 +14,7 @@ pub mod completion;
 pub mod helper;
 pub mod history;
 pub mod report;
+mod service;
 mod terminate;
 
 use std::cell::RefCell;
@@ -29,6 +30,7 @@ use crate::lang::interp::{Interp, Vars};
 use crate::lang::lexer::{TokenKind, lex_open};
 use crate::lang::parser::indent_width;
 use crate::lang::transcript;
+use crate::term::signals;
 
 /// Which words start a command line, for the lexer: a command, unless a variable of that
 /// name exists (the variable wins, as with IPython's automagic).
@@ -125,10 +127,12 @@ pub fn run_interactive(session: Rc<Session>, it: &mut Interp) -> i32 {
             }
         };
     let context = Rc::new(RefCell::new(String::new()));
+    let typed = Rc::new(RefCell::new(None));
     ed.set_helper(Some(helper::ShellHelper {
         completer: completion::Completer::new(session.clone(), it.vars.clone()),
         color: it.term.color,
         context: context.clone(),
+        typed: typed.clone(),
     }));
     let lines = terminate::install(history::path());
     println!(
@@ -136,11 +140,20 @@ pub fn run_interactive(session: Rc<Session>, it: &mut Interp) -> i32 {
         env!("CARGO_PKG_VERSION"),
         session.bus.target().describe()
     );
-    let prompt = if it.term.color {
-        format!("{} ", nu_ansi_term::Color::Green.bold().paint("rustemd>"))
-    } else {
-        "rustemd> ".to_string()
+    // Run as a notify service (daemon_demo_service): say so, and show systemd's view of it.
+    let service = service::ServicePrompt::detect(it.term.color);
+    if let Some(sp) = &service {
+        print!("{}", sp.banner(&session));
+    }
+    let color = it.term.color;
+    let paint = |p: &str| {
+        if color {
+            format!("{} ", nu_ansi_term::Color::Green.bold().paint(p))
+        } else {
+            format!("{p} ")
+        }
     };
+    let mut prompt = paint("rustemd>");
     let cont = if it.term.color {
         nu_ansi_term::Color::Green.paint(CONTINUATION).to_string()
     } else {
@@ -152,17 +165,50 @@ pub fn run_interactive(session: Rc<Session>, it: &mut Interp) -> i32 {
     }
     let mut failed = false;
     let mut pending = String::new();
+    // The line being typed when a signal's handler interrupted the prompt: shown again.
+    let mut restore: Option<(String, String)> = None;
     let code = loop {
         let vars = it.vars.clone();
         let is_cmd = move |w: &str| is_command_with(&vars, w);
+        if pending.is_empty()
+            && let Some(sp) = &service
+        {
+            let (line, word) = sp.status(&session);
+            println!("{line}");
+            prompt = paint(&format!("rustemd[{word}]>"));
+        }
         let (p, indent) = if pending.is_empty() {
             (prompt.as_str(), String::new())
         } else {
             (cont.as_str(), auto_indent(&pending, &is_cmd))
         };
         *context.borrow_mut() = pending.clone();
-        let read = ed.readline_with_initial(p, (&indent, ""));
+        *typed.borrow_mut() = None;
+        let (left, right) = restore.take().unwrap_or((indent, String::new()));
+        // Waiting from here on: a signal arriving now wakes the prompt; one that came before
+        // is handled first.
+        signals::at_prompt(true);
+        let read = if signals::has_pending() {
+            Err(ReadlineError::Interrupted)
+        } else {
+            ed.readline_with_initial(p, (&left, &right))
+        };
+        signals::at_prompt(false);
         match read {
+            // A signal with a handler (signal.signal) made the prompt return: run the
+            // handler, then show the same line again.
+            Err(ReadlineError::Interrupted) if signals::has_pending() => {
+                signals::clear_interrupt();
+                println!();
+                if let Err(e) = it.run_signal_handlers(true) {
+                    if let crate::lang::error::Kind::Exit(code) = e.kind {
+                        break code;
+                    }
+                    report::report_plain(&e, session.bus.target());
+                }
+                let _ = std::io::Write::flush(&mut it.out);
+                restore = typed.borrow_mut().take().or(Some((left, right)));
+            }
             Ok(text) => {
                 let text = transcript::strip(&text).into_owned();
                 if pending.is_empty() && text.trim().is_empty() {
@@ -196,6 +242,9 @@ pub fn run_interactive(session: Rc<Session>, it: &mut Interp) -> i32 {
     };
     if let Err(e) = ed.history_mut().save() {
         eprintln!("rustemd-shell: {e}");
+    }
+    if let Some(note) = service.as_ref().and_then(|sp| sp.farewell(&session)) {
+        println!("{note}");
     }
     code
 }

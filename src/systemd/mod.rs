@@ -4,6 +4,8 @@
 
 pub mod cgroup;
 pub mod job;
+pub mod notify;
+pub mod procstat;
 pub mod properties;
 pub mod syntax;
 pub mod time;
@@ -27,9 +29,14 @@ pub fn unit_path(name: &str) -> String {
 /// PropertiesChanged, JobNew and JobRemoved only while some client is subscribed; the
 /// subscription ends with our connection.
 pub async fn subscribe(bus: &Bus) -> Result<(), CallError> {
-    bus.call(SERVICE, MANAGER_PATH, Some(MANAGER_IFACE), "Subscribe", &[])
+    match bus
+        .call(SERVICE, MANAGER_PATH, Some(MANAGER_IFACE), "Subscribe", &[])
         .await
-        .map(|_| ())
+    {
+        // Subscribed already on this connection (an earlier `wait` or `watch`): fine.
+        Err(CallError::Dbus { name, .. }) if name.ends_with(".AlreadySubscribed") => Ok(()),
+        r => r.map(|_| ()),
+    }
 }
 
 /// Is `word` a unit name rather than a bus name (`x.service`, `foo@bar.socket`)?

@@ -91,6 +91,9 @@ pub struct Started {
     pub job_result: String,
     /// The unit's PropertiesChanged, when asked to follow it.
     pub changes: Option<Subscription>,
+    /// JobRemoved, when the start job was not waited for and the unit is followed: until
+    /// the job is over, the unit's state may still be that of an earlier unit of the name.
+    pub pending_job: Option<Subscription>,
 }
 
 /// How a main process ended.
@@ -191,16 +194,17 @@ pub async fn start(
             )));
         }
     };
-    let job_result = if wait_job {
-        job_result(&mut jobs, &job).await.map_err(after)?
+    let (job_result, pending_job) = if wait_job {
+        (job_result(&mut jobs, &job).await.map_err(after)?, None)
     } else {
-        "queued".to_string()
+        ("queued".to_string(), changes.is_some().then_some(jobs))
     };
     Ok(Started {
         path,
         job,
         job_result,
         changes,
+        pending_job,
     })
 }
 
@@ -286,6 +290,11 @@ fn says_exited(sig: &Signal, start_job: &str) -> bool {
 
 /// Wait until the main process of a started unit has exited; how it ended.
 pub async fn wait_exit(bus: &Bus, started: &mut Started) -> Result<Exit, CallError> {
+    // A start job not waited for: first its end (the unit started, or failed to), so what
+    // follows is this unit's, not a previous one's of the same name (a demo run again).
+    if let Some(mut jobs) = started.pending_job.take() {
+        job_result(&mut jobs, &started.job).await?;
+    }
     let sub_state = get_str(bus, &started.path, UNIT_IFACE, "SubState").await?;
     if !EXIT_SUBSTATES.contains(&sub_state.as_str()) {
         let Some(changes) = started.changes.as_mut() else {
@@ -297,7 +306,15 @@ pub async fn wait_exit(bus: &Bus, started: &mut Started) -> Result<Exit, CallErr
             let sig = changes.next().await.ok_or_else(|| {
                 CallError::Connection("the connection closed while waiting for the unit".into())
             })?;
-            if says_exited(&sig, &started.job) {
+            // A unit of the same name that was just stopped or reset (a demo run again)
+            // may still have its last changes on the way: believe the unit as it is now.
+            if says_exited(&sig, &started.job)
+                && EXIT_SUBSTATES.contains(
+                    &get_str(bus, &started.path, UNIT_IFACE, "SubState")
+                        .await?
+                        .as_str(),
+                )
+            {
                 break;
             }
         }

@@ -62,9 +62,12 @@ fn demo_files() -> Vec<(PathBuf, bool)> {
 /// leaves no unexpected error.
 #[test]
 fn every_demo_plays_green_in_the_sandbox() {
-    // Demos restart myfirstservice and use mys.service, as other sandbox tests do.
+    // Demos restart myfirstservice, use mys.service, daemon-demo-service.service and
+    // futures workers, as other sandbox tests do.
     let _w = crate::workshop::lock();
     let _m = crate::run_pty::lock();
+    let _d = crate::daemons::demo_lock();
+    let _f = crate::futures::workers_lock();
     let mut failed = Vec::new();
     for (path, tty) in demo_files() {
         if tty {

@@ -4,8 +4,10 @@
 mod busctl_echo;
 mod busctl_rest;
 mod cli;
+mod daemons;
 mod dbus_service;
 mod demos;
+mod futures;
 mod language;
 mod misbehaving;
 mod pty;

@@ -92,12 +92,16 @@ fn table(v: &Value) -> &'static [&'static str] {
         Value::Dict(_) => DICT,
         Value::Set(_) => SET,
         Value::Stream(_) => STREAM,
+        Value::Native(n) => n.attributes(),
         _ => &[],
     }
 }
 
 /// Methods of plain values: the method's name, if the value's type has it.
 pub fn value_method(v: &Value, name: &str) -> Option<&'static str> {
+    if let Value::Native(n) = v {
+        return n.methods().iter().copied().find(|m| *m == name);
+    }
     table(v).iter().copied().find(|m| *m == name)
 }
 
@@ -175,6 +179,7 @@ pub fn call_value_method(it: &mut Interp, recv: &Value, name: &str, args: Args) 
         Value::Dict(_) => dict_method(it, recv, name, &m),
         Value::Set(_) => set_method(it, recv, name, &m),
         Value::Stream(s) => stream_method(it, *s, name, &m),
+        Value::Native(n) => n.call(it, name, m.a),
         v => Err(Error::py(
             PyExc::AttributeError,
             format!("a {} has no method '{name}'", v.type_name()),

@@ -219,7 +219,7 @@ impl Builtin {
 }
 
 /// Modules bound at start, as the workshop's pystemd-shell has them imported.
-pub const PRELOADED: &[&str] = &["pystemd", "os", "sys"];
+pub const PRELOADED: &[&str] = &["pystemd", "os", "sys", "subprocess"];
 
 /// The exception a call of class `c` makes (`ValueError("bad")`).
 pub fn make_exception(c: PyExc, args: Vec<Value>) -> Error {
@@ -257,6 +257,7 @@ pub fn root_names() -> impl Iterator<Item = &'static str> {
     all()
         .map(|b| b.name)
         .filter(|n| !n.contains('.'))
+        .chain(crate::lang::prelude::ROOT_NAMES.iter().copied())
         .chain(PyExc::ALL.iter().map(|c| c.name()))
 }
 
@@ -282,17 +283,30 @@ macro_rules! eval {
 }
 
 mod core;
+mod daemon;
+mod futures;
 mod menu;
 mod methods;
 mod os;
 mod pystemd;
 mod run;
 mod script;
+mod signal;
+mod subprocess;
 mod sys;
 mod time;
 
-pub use menu::{autocall, shown as menu_demo};
+pub use menu::shown as menu_demo;
+
+/// Builtins that run when their name is typed alone (the menu, `daemon_demo_service`).
+pub fn autocall(b: &Builtin) -> bool {
+    menu::autocall(b) || daemon::autocall(b)
+}
+
+pub use futures::worker;
 pub use run::{confirm_self_stop, property_unit, unit_name_of, unit_property_list};
+pub use signal::{signal_frame, signal_handler};
+pub use subprocess::{Waited, wait_child};
 
 /// The tables of builtins, by family.
 static TABLES: &[&[Builtin]] = &[
@@ -304,6 +318,10 @@ static TABLES: &[&[Builtin]] = &[
     os::BUILTINS,
     sys::BUILTINS,
     script::BUILTINS,
+    daemon::BUILTINS,
+    signal::BUILTINS,
+    subprocess::BUILTINS,
+    futures::BUILTINS,
 ];
 
 /// Every builtin.

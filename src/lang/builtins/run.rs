@@ -161,6 +161,13 @@ pub fn unit_property_list(it: &mut Interp, name: &str, v: &Value) -> R<Data> {
     ))
 }
 
+/// Unit properties given as a dict, `["Key=Value", ...]` or pairs, typed for unit `name` (as
+/// `run(extra=...)` takes them).
+pub fn typed_properties(it: &mut Interp, name: &str, v: &Value) -> R<Vec<(String, Data)>> {
+    let table = property_table(it, None, name)?;
+    property_list(v, &table).map_err(Error::new)
+}
+
 /// After one "yes", calls that stop our own unit no longer ask.
 static CONFIRMED: AtomicBool = AtomicBool::new(false);
 
@@ -525,7 +532,9 @@ fn b_run(it: &mut Interp, a: Bound) -> R<Value> {
 
     let s = it.session.clone();
     let bus: &Bus = other_bus.as_deref().unwrap_or(&s.bus);
-    let wait_job = a.named("wait_for_activation").is_none_or(Value::truthy) || follow;
+    // `wait_for_activation=False` follows the unit (its pty, its exit) while it starts: a
+    // notify service is only started once it says READY=1, which may be never.
+    let wait_job = a.named("wait_for_activation").is_none_or(Value::truthy);
     it.out.flush()?;
     let start =
         s.block_on(async { Ok(transient::start(bus, &name, list, follow, wait_job).await) });

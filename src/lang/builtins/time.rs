@@ -61,7 +61,7 @@ fn t_sleep(it: &mut Interp, a: Bound) -> R<Value> {
         .ok()
         .and_then(|d| Instant::now().checked_add(d));
     loop {
-        it.check_interrupt()?;
+        it.checkpoint()?;
         let left = match deadline {
             Some(d) => d.saturating_duration_since(Instant::now()),
             None => Duration::from_secs(1),

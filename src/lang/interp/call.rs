@@ -14,7 +14,7 @@ use crate::lang::value::{Function, MethodRef, Scope, Value};
 
 impl Interp {
     pub fn call(&mut self, f: &Value, args: Args) -> R<Value> {
-        self.check_interrupt()?;
+        self.checkpoint()?;
         match f {
             Value::Builtin(b) => {
                 let bound = args.bind(b)?;

@@ -326,6 +326,9 @@ impl Interp {
         if let Some(v) = self.vars.borrow().get(name) {
             return Ok(v.clone());
         }
+        if let Some(v) = self.prelude_root(name) {
+            return Ok(v);
+        }
         if let Some(v) = builtins::root(name) {
             return Ok(v);
         }

@@ -21,6 +21,7 @@ impl Interp {
     }
 
     pub fn exec(&mut self, stmt: &Stmt) -> R<Flow> {
+        self.at = stmt.span.start;
         let compound = matches!(
             stmt.kind,
             StmtKind::If { .. }
@@ -90,9 +91,15 @@ impl Interp {
                     self.introspect(o).map_err(|e| e.or_at(expr.span))?;
                 }
                 if let Some(t) = target {
-                    self.assign(t, v)?;
+                    self.assign(t, v.clone())?;
                 }
-                return self.exec_block(body);
+                let r = self.exec_block(body);
+                // A provided object's exit (a pool waits for its jobs and stops its unit).
+                if let Value::Native(n) = &v {
+                    let exited = n.exit(self, r.as_ref().err());
+                    return r.and_then(|flow| exited.map(|()| flow));
+                }
+                return r;
             }
             StmtKind::If { branches, orelse } => {
                 for (cond, body) in branches {
@@ -104,7 +111,7 @@ impl Interp {
             }
             StmtKind::While { cond, body, orelse } => {
                 loop {
-                    self.check_interrupt().map_err(|e| e.or_at(cond.span))?;
+                    self.checkpoint().map_err(|e| e.or_at(cond.span))?;
                     if !self.eval(cond)?.truthy() {
                         break;
                     }
@@ -125,7 +132,7 @@ impl Interp {
                 let seq = self.eval(iter)?;
                 let it = self.iter(&seq).map_err(|e| e.or_at(iter.span))?;
                 for item in it {
-                    self.check_interrupt().map_err(|e| e.or_at(iter.span))?;
+                    self.checkpoint().map_err(|e| e.or_at(iter.span))?;
                     self.assign(target, item)?;
                     match self.exec_block(body)? {
                         Flow::Break => return Ok(Flow::Next),
@@ -459,11 +466,19 @@ impl Interp {
             return self.run_command("cd", &args);
         }
         self.out.flush()?;
-        let status = std::process::Command::new("/bin/sh")
+        let mut child = std::process::Command::new("/bin/sh")
             .arg("-c")
             .arg(cmd)
-            .status()
+            .spawn()
             .map_err(|e| Error::os(&e, "cannot run /bin/sh"))?;
+        // Signal handlers run while it runs; Ctrl-C reaches the command through the
+        // terminal, and is seen here once it has ended.
+        let status = match builtins::wait_child(self, &mut child, None, false)? {
+            builtins::Waited::Exited(st) => st,
+            _ => child
+                .wait()
+                .map_err(|e| Error::os(&e, "cannot wait for /bin/sh"))?,
+        };
         self.check_interrupt()?;
         if !status.success() {
             return Err(Error::new(format!("command exited with {status}")));

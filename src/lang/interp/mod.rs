@@ -17,6 +17,7 @@ mod call;
 mod eval;
 mod exec;
 pub mod ops;
+mod prelude;
 
 use std::cell::RefCell;
 use std::collections::HashMap;
@@ -73,6 +74,13 @@ pub struct Interp {
     source: Rc<Source>,
     /// Nested `run_script`s.
     scripts: usize,
+    /// Where the statement running now starts (for the frame a signal handler is given).
+    at: usize,
+    /// A signal handler is running (handlers do not interrupt each other).
+    in_handler: bool,
+    /// Functions written in our language that ship with the shell (`cpu_waste`), loaded on
+    /// first use.
+    prelude: std::cell::OnceCell<Rc<crate::lang::prelude::Prelude>>,
 }
 
 type R<T> = Result<T, Error>;
@@ -113,6 +121,9 @@ impl Interp {
                 first_line: 1,
             }),
             scripts: 0,
+            at: 0,
+            in_handler: false,
+            prelude: std::cell::OnceCell::new(),
         }
     }
 
@@ -190,6 +201,10 @@ impl Interp {
     fn run_stmts(&mut self, stmts: &[Stmt]) -> R<()> {
         for stmt in stmts {
             self.exec(stmt)?;
+            // A signal that arrived during the statement is handled before the next one.
+            if signals::has_pending() && !self.in_handler {
+                self.run_signal_handlers(false)?;
+            }
         }
         Ok(())
     }
@@ -277,6 +292,47 @@ impl Interp {
         Ok(())
     }
 
+    /// Ctrl-C since the last check (KeyboardInterrupt), then the handlers of signals that
+    /// arrived (`signal.signal`), run here, on the evaluator's thread, as Python runs them
+    /// between bytecodes. Loops, calls and waits call this.
+    pub fn checkpoint(&mut self) -> R<()> {
+        self.check_interrupt()?;
+        if signals::has_pending() && !self.in_handler {
+            self.run_signal_handlers(false)?;
+        }
+        Ok(())
+    }
+
+    /// Run the handlers of the signals that arrived; `at_prompt`: the prompt was waiting.
+    pub fn run_signal_handlers(&mut self, at_prompt: bool) -> R<()> {
+        for sig in signals::take_pending() {
+            let Some(handler) = builtins::signal_handler(sig) else {
+                continue;
+            };
+            let frame = builtins::signal_frame(self, at_prompt);
+            self.in_handler = true;
+            let r = self.call(
+                &handler,
+                builtins::Args {
+                    pos: vec![Value::int(sig as i128), frame],
+                    kw: Vec::new(),
+                },
+            );
+            self.in_handler = false;
+            r?;
+        }
+        Ok(())
+    }
+
+    /// The source being run and the line of the statement running now.
+    pub fn position(&self) -> (String, usize) {
+        let (line, _) = crate::lang::span::line_col(&self.source.text, self.at);
+        (
+            self.source.name.clone(),
+            line + self.source.first_line.saturating_sub(1),
+        )
+    }
+
     /// Ctrl-C since the last check: KeyboardInterrupt.
     pub fn check_interrupt(&self) -> R<()> {
         if signals::take_interrupt() {
@@ -343,6 +399,18 @@ impl Interp {
             Value::Interface(i) => self.interface_attr(i, name),
             Value::Exception(e) => exception_attr(e, name),
             Value::Function(f) if name == "__name__" => Ok(Value::str(f.def.name.clone())),
+            Value::Native(n) => {
+                crate::lang::native::attribute(self, recv, n, name).unwrap_or_else(|| {
+                    Err(Error::py(
+                        PyExc::AttributeError,
+                        format!(
+                            "a {} has no attribute '{name}'{}",
+                            n.type_name(),
+                            did_you_mean(name, n.attributes().iter().copied())
+                        ),
+                    ))
+                })
+            }
             other => builtins::value_method(other, name)
                 .map(|m| Value::Bound(Box::new(other.clone()), m))
                 .ok_or_else(|| {

@@ -357,8 +357,8 @@ fn error_table() {
         ("raise ValueError('boom')", "ValueError: boom"),
         ("raise", "no active exception"),
         (
-            "import signal",
-            "module signal is not available in rustemd-shell",
+            "import socket",
+            "module socket is not available in rustemd-shell",
         ),
         (
             "import nosuch.thing",
@@ -458,4 +458,65 @@ fn deep_recursion_is_an_error_not_a_crash() {
     assert!(r.contains("RecursionError"), "{r}");
     let r = run("x = []\nfor i in range(100000): x = [x]\nlen(x)");
     assert_eq!(r, "1\n");
+}
+
+#[test]
+fn the_prelude_and_provided_objects() {
+    let rows: &[(&str, &str)] = &[
+        (
+            "cpu_waste",
+            "<function cpu_waste at src/lang/prelude/futures.rsh:6>\n",
+        ),
+        ("cpu_waste(0)\ntype(_)", "18446744073709551615\n'uint64'\n"),
+        // Each prelude module sees its own names first: this `run` is not the builtin run().
+        ("future_cpucap_pool.run(0)", "0\n"),
+        (
+            "future_cpucap_pool.main",
+            "<function main at src/lang/prelude/future_cpucap_pool.rsh:15>\n",
+        ),
+        (
+            "import future_cpucap_process as p\np.waste(0)\np.main.__name__",
+            "'main'\n",
+        ),
+        // A variable of the same name wins.
+        ("cpu_waste = 1\ncpu_waste", "1\n"),
+        (
+            "import signal\nsignal.SIG_DFL == 0, signal.SIG_IGN, type(signal.SIG_DFL), signal.SIGABRT",
+            "(True, <Handlers.SIG_IGN: 1>, 'Handlers', 6)\n",
+        ),
+        (
+            "import subprocess\np = subprocess.Popen(['true'])\np.wait(), type(p), p.returncode",
+            "(0, 'Popen', 0)\n",
+        ),
+        (
+            "import subprocess\nsubprocess.run(['echo', 'hi'], capture_output=True).stdout",
+            "b'hi\\n'\n",
+        ),
+    ];
+    for (src, want) in rows {
+        assert_eq!(run(src), *want, "{src:?}");
+    }
+}
+
+#[test]
+fn functions_travel_as_their_dedented_source() {
+    let (mut it, _buf) = interp();
+    it.run_source("if True:\n    def f(x):\n        return x + 1\ng = lambda y: (y,\n    2)")
+        .unwrap();
+    let f = it.vars.borrow().get("f").cloned();
+    let Some(Value::Function(f)) = f else {
+        panic!("f is not a function")
+    };
+    assert_eq!(
+        crate::lang::portable::function_source(&f),
+        "def f(x):\n    return x + 1"
+    );
+    let g = it.vars.borrow().get("g").cloned();
+    let Some(Value::Function(g)) = g else {
+        panic!("g is not a function")
+    };
+    assert_eq!(
+        crate::lang::portable::function_source(&g),
+        "lambda y: (y,\n    2)"
+    );
 }

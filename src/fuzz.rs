@@ -9,7 +9,8 @@
 //!
 //! `RUSTEMD_FUZZ_CASES` sets the number of cases per target (default 3000, quick enough for
 //! every `cargo test`; `scripts/test` runs a longer pass, and a long run is
-//! `RUSTEMD_FUZZ_CASES=10000000 cargo test --lib fuzz`). `RUSTEMD_FUZZ_SEED` picks the seed.
+//! `RUSTEMD_FUZZ_CASES=10000000 cargo test --lib fuzz`). `RUSTEMD_FUZZ_SEED` picks the seed;
+//! `RUSTEMD_FUZZ_TRACE=1` prints each evaluator program before it runs (to find a hang).
 //! A crash found becomes a regression test next to the code it broke.
 
 use std::panic::{AssertUnwindSafe, catch_unwind};
@@ -285,4 +286,232 @@ fn fuzz_lexer_and_parser_are_total() {
         let _ = crate::lang::parser::parse(&src, &is_command);
         None
     });
+}
+
+/// A random expression over a small vocabulary (no objects: nothing reaches a bus).
+fn gen_expr(r: &mut Rng, depth: usize) -> String {
+    const ATOMS: &[&str] = &[
+        "0", "1", "2", "-3", "7", "2**62", "2**127", "-2**127", "1.5", "-0.0", "1e308", "None",
+        "True", "False", "'x'", "'ab c'", "b'\\x00'", "''", "a", "b", "c", "[]", "{}", "()",
+        "[1, 2]", "{'k': 1}", "(1,)", "{1, 2}", "range(5)", "'%s'",
+    ];
+    const UNARY: &[&str] = &["-", "not ", "+", "~"];
+    const BINARY: &[&str] = &[
+        " + ", " - ", " * ", " / ", " // ", " % ", " ** ", " == ", " < ", " >= ", " and ", " or ",
+        " in ", " not in ", " is ", " & ", " | ", " ^ ", " << ", " >> ",
+    ];
+    const CALLS: &[&str] = &[
+        "len",
+        "str",
+        "int",
+        "float",
+        "repr",
+        "sorted",
+        "list",
+        "tuple",
+        "set",
+        "abs",
+        "min",
+        "max",
+        "sum",
+        "bool",
+        "hex",
+        "range",
+        "enumerate",
+        "zip",
+        "reversed",
+        "any",
+        "all",
+        "dict",
+        "round",
+        "chr",
+        "ord",
+        "type",
+        "hash",
+    ];
+    const METHODS: &[&str] = &[
+        "split()",
+        "upper()",
+        "join(['a'])",
+        "strip()",
+        "append(1)",
+        "pop()",
+        "keys()",
+        "items()",
+        "get(1)",
+        "count(1)",
+        "index(1)",
+        "format(1)",
+        "replace('a', 'b')",
+        "copy()",
+        "extend([1])",
+        "startswith('a')",
+        "add(1)",
+        "update({})",
+        "find('a')",
+    ];
+    if depth == 0 || r.chance(30) {
+        return r.pick(ATOMS).to_string();
+    }
+    let d = depth - 1;
+    match r.below(12) {
+        0 => format!("{}({})", r.pick(UNARY), gen_expr(r, d)),
+        1..=3 => format!("({}{}{})", gen_expr(r, d), r.pick(BINARY), gen_expr(r, d)),
+        4 => format!("{}({})", r.pick(CALLS), gen_expr(r, d)),
+        5 => format!("({}).{}", gen_expr(r, d), r.pick(METHODS)),
+        6 => format!("[{} for x in range({})]", gen_expr(r, d), r.below(4)),
+        7 => format!("({})[{}]", gen_expr(r, d), gen_expr(r, d)),
+        8 => format!("({})[{}:{}]", gen_expr(r, d), r.below(5), gen_expr(r, d)),
+        9 => format!(
+            "({} if {} else {})",
+            gen_expr(r, d),
+            gen_expr(r, d),
+            gen_expr(r, d)
+        ),
+        10 => format!("(lambda x, *y: {})({})", gen_expr(r, d), gen_expr(r, d)),
+        _ => format!("f'{{{}}}{{{}!r:>5}}'", gen_expr(r, d), gen_expr(r, d)),
+    }
+}
+
+/// A random statement (bounded loops only, so every program ends).
+fn gen_stmt(r: &mut Rng, depth: usize) -> String {
+    const NAMES: &[&str] = &["a", "b", "c"];
+    let ind = |s: String| -> String {
+        s.lines()
+            .map(|l| format!("    {l}"))
+            .collect::<Vec<_>>()
+            .join("\n")
+    };
+    let d = depth.saturating_sub(1);
+    match r.below(if depth == 0 { 4 } else { 10 }) {
+        0 | 1 => format!("{} = {}", r.pick(NAMES), gen_expr(r, 3)),
+        2 => format!("{} += {}", r.pick(NAMES), gen_expr(r, 2)),
+        3 => gen_expr(r, 3),
+        4 => format!(
+            "if {}:\n{}\nelse:\n{}",
+            gen_expr(r, 2),
+            ind(gen_stmt(r, d)),
+            ind(gen_stmt(r, d))
+        ),
+        5 => format!(
+            "for {} in range({}):\n{}",
+            r.pick(NAMES),
+            r.below(5),
+            ind(gen_stmt(r, d))
+        ),
+        6 => format!(
+            "try:\n{}\nexcept Exception as e:\n    a = str(e)\nfinally:\n    pass",
+            ind(gen_stmt(r, d))
+        ),
+        7 => format!(
+            "def f(x, y=1):\n{}\n    return x\nf({})",
+            ind(gen_stmt(r, d)),
+            gen_expr(r, 2)
+        ),
+        8 => format!("del {}", r.pick(NAMES)),
+        _ => format!("{}, *{} = {}", r.pick(NAMES), r.pick(NAMES), gen_expr(r, 2)),
+    }
+}
+
+#[test]
+fn fuzz_evaluator_never_panics() {
+    use std::rc::Rc;
+
+    use crate::bus::connection::BusTarget;
+    use crate::bus::session::Session;
+    use crate::lang::interp::Interp;
+    use crate::term::Term;
+
+    struct NoCommands;
+    impl crate::lang::command::Commands for NoCommands {
+        fn is_command(&self, _: &str) -> bool {
+            false
+        }
+        fn run(
+            &self,
+            _: &mut crate::lang::command::Context<'_>,
+            name: &str,
+            _: &[String],
+        ) -> Result<crate::lang::value::Value, crate::lang::error::Error> {
+            Err(crate::lang::error::Error::new(format!("no command {name}")))
+        }
+    }
+    // The interpreter's recursion needs the main thread's stack, as the program has.
+    std::thread::Builder::new()
+        .stack_size(256 << 20)
+        .spawn(|| {
+            let session = Session::new(
+                BusTarget::Address("unix:path=/nonexistent/rustemd-fuzz".into()),
+                std::time::Duration::from_millis(100),
+            )
+            .expect("runtime");
+            let term = Term {
+                color: false,
+                color_err: false,
+                tty: false,
+                full: false,
+            };
+            let mut it = Interp::new(Rc::new(session), Rc::new(NoCommands), term);
+            it.out = Box::new(std::io::sink());
+            it.stack_budget = 200 << 20;
+            let (mut ok, mut failed) = (0u64, 0u64);
+            // Some programs run for ever (`sum(range(2**62))`, as in Python): a watchdog presses
+            // Ctrl-C for this thread when a case has run for 300 ms, which also checks that
+            // Ctrl-C stops whatever the evaluator is doing.
+            let me = std::thread::current().id();
+            let started = std::sync::Arc::new(std::sync::Mutex::new(None::<std::time::Instant>));
+            let done = std::sync::Arc::new(std::sync::atomic::AtomicBool::new(false));
+            let watchdog = {
+                let (started, done) = (started.clone(), done.clone());
+                std::thread::spawn(move || {
+                    while !done.load(std::sync::atomic::Ordering::Relaxed) {
+                        std::thread::sleep(std::time::Duration::from_millis(20));
+                        let mut s = started.lock().unwrap_or_else(|e| e.into_inner());
+                        if s.is_some_and(|t| t.elapsed() > std::time::Duration::from_millis(300)) {
+                            crate::term::signals::raise_interrupt(me);
+                            *s = None;
+                        }
+                    }
+                })
+            };
+            let (mut stopped, mut slowest) = (0u64, std::time::Duration::ZERO);
+            let seed = seed();
+            // Programs are costlier than decoding: a tenth of the cases.
+            for n in 0..cases().div_ceil(10) {
+                let mut r = Rng::new(seed ^ n.wrapping_mul(0x9e37_79b9_7f4a_7c15));
+                let src: Vec<String> = (0..1 + r.below(4)).map(|_| gen_stmt(&mut r, 2)).collect();
+                let src = src.join("\n");
+                let _ = it.run_source("a = 1; b = 'xy'; c = [1, 2]");
+                if std::env::var_os("RUSTEMD_FUZZ_TRACE").is_some() {
+                    eprintln!("--- case {n}\n{src}");
+                }
+                let t0 = std::time::Instant::now();
+                *started.lock().unwrap_or_else(|e| e.into_inner()) = Some(t0);
+                let r = catch_unwind(AssertUnwindSafe(|| it.run_source(&src)));
+                *started.lock().unwrap_or_else(|e| e.into_inner()) = None;
+                crate::term::signals::take_interrupt();
+                slowest = slowest.max(t0.elapsed());
+                match r {
+                    Ok(Ok(())) => ok += 1,
+                    Ok(Err(e)) if e.kind == crate::lang::error::Kind::Interrupted => stopped += 1,
+                    Ok(Err(_)) => failed += 1,
+                    Err(_) => panic!("fuzz evaluator: seed {seed} case {n} panicked on:\n{src}"),
+                }
+                // Ctrl-C must end any program quickly (the watchdog fires at 300 ms).
+                assert!(
+                    t0.elapsed() < std::time::Duration::from_secs(5),
+                    "fuzz evaluator: seed {seed} case {n} ignored Ctrl-C:\n{src}"
+                );
+            }
+            done.store(true, std::sync::atomic::Ordering::Relaxed);
+            let _ = watchdog.join();
+            eprintln!(
+                "fuzz evaluator: {} programs: {ok} ran, {failed} raised, {stopped} stopped by \
+                 Ctrl-C; the slowest took {slowest:?}",
+                ok + failed + stopped
+            );
+        })
+        .expect("thread")
+        .join()
+        .expect("the evaluator fuzz thread");
 }

@@ -721,6 +721,21 @@ fn pty_ctrl_c_stops_while_true_before_and_after_a_bus_call() {
 /// SIGTERM/SIGHUP save the history, as bash does).
 #[test]
 fn pty_termination_signals_at_the_prompt_restore_the_terminal() {
+    termination_signals_restore_the_terminal(None);
+}
+
+/// Issue 12, item 7, during work: the same signals while a statement runs (a CPU-bound loop,
+/// a sleep) end the shell with the terminal as it was.
+#[test]
+fn pty_termination_signals_during_work_restore_the_terminal() {
+    termination_signals_restore_the_terminal(Some("while True: pass"));
+    termination_signals_restore_the_terminal(Some("import time; time.sleep(60)"));
+}
+
+/// Start the shell under bash on a pty, optionally start `work`, send each terminating
+/// signal, and check the terminal modes and the history left behind.
+#[track_caller]
+fn termination_signals_restore_the_terminal(work: Option<&str>) {
     for (sig, saves) in [("TERM", true), ("HUP", true), ("QUIT", false)] {
         let home = tempfile::Builder::new()
             .prefix("rustemd-pty-")
@@ -754,12 +769,27 @@ fn pty_termination_signals_at_the_prompt_restore_the_terminal() {
             .and_then(|n| n.trim().parse().ok())
             .expect("the shell's pid");
         p.expect_prompt();
+        if let Some(w) = work {
+            p.line(w);
+            // Let the statement start before the signal comes.
+            std::thread::sleep(Duration::from_millis(300));
+        }
         let status = Command::new("kill")
             .args([&format!("-{sig}"), &pid.to_string()])
             .status()
             .expect("kill");
         assert!(status.success());
-        p.expect_text("SHELL-EXIT=");
+        let exit = p.expect_text("SHELL-EXIT=").text();
+        let code = 128
+            + match sig {
+                "HUP" => 1,
+                "QUIT" => 3,
+                _ => 15,
+            };
+        assert!(
+            exit.contains(&format!("SHELL-EXIT={code}")),
+            "SIG{sig} during {work:?}: {exit}"
+        );
         p.expect_text("BASH$ ");
         p.line("stty -a; echo STTY-DONE");
         let out = p.expect_line("STTY-DONE").text();

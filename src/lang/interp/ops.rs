@@ -407,6 +407,8 @@ fn repeat(s: &Value, n: i128) -> R<Value> {
         Value::List(items) | Value::Tuple(items) => {
             let items = items.borrow();
             check_items(items.len().saturating_mul(n))?;
+            // An empty sequence repeated any number of times is empty: no loop of n turns.
+            let n = if items.is_empty() { 0 } else { n };
             let mut out = Vec::with_capacity(items.len() * n);
             for _ in 0..n {
                 out.extend(items.iter().cloned());
@@ -417,7 +419,10 @@ fn repeat(s: &Value, n: i128) -> R<Value> {
                 Value::tuple(out)
             })
         }
-        _ => unreachable!("repeat of a sequence"),
+        other => Err(Error::type_error(format!(
+            "can't multiply sequence of type '{}'",
+            other.type_name()
+        ))),
     }
 }
 

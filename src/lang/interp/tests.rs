@@ -520,3 +520,12 @@ fn functions_travel_as_their_dedented_source() {
         "lambda y: (y,\n    2)"
     );
 }
+
+/// Found by the evaluator fuzzer: `() * 2**62` looped 2**62 times (and ignored Ctrl-C).
+#[test]
+fn repeating_an_empty_sequence_a_huge_number_of_times_is_empty() {
+    assert_eq!(
+        run("len(() * 2**62), len([] * 2**100), len('' * 2**62), len(b'' * 2**62)"),
+        "(0, 0, 0, 0)\n"
+    );
+}

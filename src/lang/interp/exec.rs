@@ -11,6 +11,13 @@ use crate::lang::value::{Function, Value};
 
 impl Interp {
     pub fn exec_block(&mut self, stmts: &[Stmt]) -> R<Flow> {
+        self.blocks += 1;
+        let r = self.exec_stmts(stmts);
+        self.blocks -= 1;
+        r
+    }
+
+    fn exec_stmts(&mut self, stmts: &[Stmt]) -> R<Flow> {
         for s in stmts {
             match self.exec(s)? {
                 Flow::Next => {}
@@ -50,8 +57,10 @@ impl Interp {
                 {
                     v = self.call(&v.clone(), Args::default())?;
                 }
-                // Like IPython, a top-level statement's value is shown (in batch mode too).
-                if self.locals.is_none() && !matches!(v, Value::None) {
+                // As IPython shows them: the value of an expression statement typed at the top
+                // level (in batch mode too), not of one inside a block, so `while True: f()`
+                // does not print f's value at every turn.
+                if self.locals.is_none() && self.blocks == 0 && !matches!(v, Value::None) {
                     writeln!(self.out, "{}", v.pretty(100))?;
                     self.vars.borrow_mut().insert("_".into(), v);
                 }

@@ -63,6 +63,8 @@ pub struct Interp {
     argv: Vec<String>,
     /// The scope of the running function, `None` at the top level.
     locals: Option<Rc<Scope>>,
+    /// How many blocks (bodies of if/while/for/try/with/def) enclose the running statement.
+    blocks: usize,
     /// Nested calls.
     depth: usize,
     /// Stack address at the outermost run, and how much stack evaluation may use.
@@ -111,6 +113,7 @@ impl Interp {
             commands,
             argv: Vec::new(),
             locals: None,
+            blocks: 0,
             depth: 0,
             stack_base: 0,
             stack_budget,
@@ -192,6 +195,7 @@ impl Interp {
         if outer {
             self.stack_base = 0;
             self.locals = None;
+            self.blocks = 0;
             self.depth = 0;
             self.handling.clear();
         }

@@ -18,20 +18,7 @@ pub(crate) fn demo_lock() -> std::sync::MutexGuard<'static, ()> {
 
 /// The shell inside the shared sandbox, in a scope of its own (as a workshop login is).
 pub(crate) fn sandboxed() -> Shell {
-    let sb = Sandbox::shared();
-    let s = script();
-    let wrap: Vec<String> = vec![
-        s.to_string_lossy().into_owned(),
-        "exec".into(),
-        sb.name().into(),
-        "--".into(),
-        "systemd-run".into(),
-        "--scope".into(),
-        "--quiet".into(),
-        "--".into(),
-    ];
-    let w: Vec<&str> = wrap.iter().map(String::as_str).collect();
-    Shell::new().wrapped(&w).timeout(Duration::from_secs(120))
+    Sandbox::shared().shell().timeout(Duration::from_secs(120))
 }
 
 /// A directory the sandbox sees at the same path (the checkout is bound into it).

@@ -21,20 +21,7 @@ fn shell() -> Shell {
 
 /// The shell inside the shared sandbox, in a scope of its own (as a workshop login is).
 fn in_sandbox() -> Shell {
-    let sb = Sandbox::shared();
-    let s = script();
-    let wrap: Vec<String> = vec![
-        s.to_string_lossy().into_owned(),
-        "exec".into(),
-        sb.name().into(),
-        "--".into(),
-        "systemd-run".into(),
-        "--scope".into(),
-        "--quiet".into(),
-        "--".into(),
-    ];
-    let w: Vec<&str> = wrap.iter().map(String::as_str).collect();
-    Shell::new().wrapped(&w).timeout(Duration::from_secs(180))
+    Sandbox::shared().shell().timeout(Duration::from_secs(180))
 }
 
 /// Every `demos/*.rsh`, and whether its header marks it as needing a terminal.

@@ -7,8 +7,8 @@ use std::process::Command;
 use std::time::{Duration, Instant};
 
 use crate::daemons::sandboxed;
-use crate::pty::{CTRL_C, Pty};
-use crate::support::sandbox::{Sandbox, script};
+use crate::pty::CTRL_C;
+use crate::support::sandbox::Sandbox;
 
 /// Tests that look for a `rustemd-future-…` worker in /proc, and those that make such
 /// workers, run one at a time (one test's worker must not be taken for another's).
@@ -248,35 +248,10 @@ print("joined", p.is_alive(), p.exitcode)
     );
 }
 
-/// The shell in the shared sandbox on a pty (as run_pty's tests have it).
-fn pty_shell() -> Pty {
-    let sb = Sandbox::shared();
-    let home = tempfile::Builder::new()
-        .prefix("rustemd-futures-pty-")
-        .tempdir()
-        .expect("tempdir");
-    let mut cmd = Command::new(script());
-    cmd.args([
-        "exec",
-        sb.name(),
-        "--",
-        "systemd-run",
-        "--scope",
-        "--quiet",
-        "--",
-        crate::pty::BIN,
-    ]);
-    let mut p = Pty::spawn_cmd(cmd, home);
-    p.wait_until("the prompt", Duration::from_secs(30), |v| {
-        v.text().contains(crate::pty::PROMPT)
-    });
-    p
-}
-
 #[test]
 fn ctrl_c_stops_the_unit_of_a_running_future() {
     let _l = workers_lock();
-    let mut p = pty_shell();
+    let mut p = crate::run_pty::shell();
     p.line(r#"pystemd.futures.run(cpu_waste, {"CPUQuota": 0.1, "User": "nobody"}, 600)"#);
     // Wait for the worker to run (its unit is there and active).
     let sb = Sandbox::shared();

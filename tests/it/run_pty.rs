@@ -21,7 +21,7 @@ const SLOW: Duration = Duration::from_secs(30);
 
 /// The shell in the shared sandbox, in a scope, on a pty (via `scripts/sandbox exec`, which
 /// gives it a pty inside the container).
-fn shell() -> Pty {
+pub(crate) fn shell() -> Pty {
     let sb = Sandbox::shared();
     let home = tempfile::Builder::new()
         .prefix("rustemd-runpty-")

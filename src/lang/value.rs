@@ -415,7 +415,8 @@ impl PartialEq for Value {
 impl Value {
     fn eq_depth(&self, other: &Self, depth: usize) -> bool {
         use Value::*;
-        if depth > MAX_NESTING {
+        // Structures shared many times over can take very long to compare: Ctrl-C stops it.
+        if depth > MAX_NESTING || crate::term::signals::interrupt_pending() {
             return false;
         }
         match (self, other) {
@@ -626,185 +627,271 @@ impl Value {
         }
     }
 
-    /// A one-line, Python-like representation that can usually be pasted back.
+    /// A one-line, Python-like representation that can usually be pasted back. A container
+    /// inside itself prints as `[...]` (as in Python), and the text stops with `...` at
+    /// [`MAX_TEXT`]: a structure shared many times over cannot make it grow without bound.
     pub fn repr(&self) -> String {
-        let mut s = String::new();
-        self.write_repr(&mut s, 0);
-        s
+        self.repr_within(MAX_TEXT).0
     }
 
-    fn write_repr(&self, out: &mut String, depth: usize) {
-        if depth > MAX_NESTING {
-            out.push_str("...");
+    /// [`Value::repr`] stopped after about `limit` bytes; `true` when it was cut.
+    pub fn repr_within(&self, limit: usize) -> (String, bool) {
+        let mut r = Repr {
+            out: String::new(),
+            path: Vec::new(),
+            limit,
+            cut: false,
+        };
+        self.write_repr(&mut r, 0);
+        (r.out, r.cut)
+    }
+
+    fn write_repr(&self, r: &mut Repr, depth: usize) {
+        if depth > MAX_NESTING || r.out.len() > r.limit {
+            r.cut = true;
+            r.out.push_str("...");
             return;
         }
-        match self {
-            Value::None => out.push_str("None"),
-            Value::Bool(true) => out.push_str("True"),
-            Value::Bool(false) => out.push_str("False"),
-            Value::Int(i, _) => {
-                let _ = write!(out, "{i}");
+        // A container already being printed further out: a cycle.
+        let container = match self {
+            Value::List(l) | Value::Tuple(l) => Some(Rc::as_ptr(l) as *const ()),
+            Value::Dict(d) | Value::Set(d) => Some(Rc::as_ptr(d) as *const ()),
+            _ => Option::None,
+        };
+        if let Some(p) = container {
+            if r.path.contains(&p) {
+                r.out.push_str(match self {
+                    Value::List(_) => "[...]",
+                    Value::Tuple(_) => "(...)",
+                    _ => "{...}",
+                });
+                return;
             }
-            Value::Float(f) => out.push_str(&float_repr(*f)),
-            Value::Str(s) => out.push_str(&str_repr(s)),
+            r.path.push(p);
+            self.write_repr_inner(r, depth);
+            r.path.pop();
+        } else {
+            self.write_repr_inner(r, depth);
+        }
+    }
+
+    fn write_repr_inner(&self, r: &mut Repr, depth: usize) {
+        match self {
+            Value::None => r.out.push_str("None"),
+            Value::Bool(true) => r.out.push_str("True"),
+            Value::Bool(false) => r.out.push_str("False"),
+            Value::Int(i, _) => {
+                let _ = write!(r.out, "{i}");
+            }
+            Value::Float(f) => r.out.push_str(&float_repr(*f)),
+            Value::Str(s) => r.out.push_str(&str_repr(s)),
             Value::Path(p) => {
-                let _ = write!(out, "ObjectPath({})", str_repr(p));
+                let _ = write!(r.out, "ObjectPath({})", str_repr(p));
             }
             Value::Signature(p) => {
-                let _ = write!(out, "Signature({})", str_repr(p));
+                let _ = write!(r.out, "Signature({})", str_repr(p));
             }
-            Value::Bytes(b) => out.push_str(&bytes_repr(b)),
+            Value::Bytes(b) => r.out.push_str(&bytes_repr(b)),
             Value::List(items) => match items.try_borrow() {
                 Some(items) => {
-                    out.push('[');
-                    write_items(out, &items, depth);
-                    out.push(']');
+                    r.out.push('[');
+                    write_items(r, &items, depth);
+                    r.out.push(']');
                 }
-                Option::None => out.push_str("[...]"),
+                Option::None => r.out.push_str("[...]"),
             },
             Value::Tuple(items) => {
                 let items = items.borrow();
-                out.push('(');
-                write_items(out, &items, depth);
+                r.out.push('(');
+                write_items(r, &items, depth);
                 if items.len() == 1 {
-                    out.push(',');
+                    r.out.push(',');
                 }
-                out.push(')');
+                r.out.push(')');
             }
             Value::Dict(d) => match d.try_borrow() {
                 Some(d) => {
-                    out.push('{');
+                    r.out.push('{');
                     for (n, (k, v)) in d.entries().iter().enumerate() {
                         if n > 0 {
-                            out.push_str(", ");
+                            r.out.push_str(", ");
                         }
-                        k.write_repr(out, depth + 1);
-                        out.push_str(": ");
-                        v.write_repr(out, depth + 1);
+                        k.write_repr(r, depth + 1);
+                        r.out.push_str(": ");
+                        v.write_repr(r, depth + 1);
                     }
-                    out.push('}');
+                    r.out.push('}');
                 }
-                Option::None => out.push_str("{...}"),
+                Option::None => r.out.push_str("{...}"),
             },
             Value::Set(d) => {
                 let d = d.borrow();
                 if d.len() == 0 {
-                    out.push_str("set()");
+                    r.out.push_str("set()");
                     return;
                 }
-                out.push('{');
+                r.out.push('{');
                 for (n, (k, _)) in d.entries().iter().enumerate() {
                     if n > 0 {
-                        out.push_str(", ");
+                        r.out.push_str(", ");
                     }
-                    k.write_repr(out, depth + 1);
+                    k.write_repr(r, depth + 1);
                 }
-                out.push('}');
+                r.out.push('}');
             }
             Value::Range(a, b, 1) => {
-                let _ = write!(out, "range({a}, {b})");
+                let _ = write!(r.out, "range({a}, {b})");
             }
             Value::Range(a, b, c) => {
-                let _ = write!(out, "range({a}, {b}, {c})");
+                let _ = write!(r.out, "range({a}, {b}, {c})");
             }
             Value::Object(o) => {
-                let _ = write!(out, "<{} {} at {}", o.label, o.service, o.path);
+                let _ = write!(r.out, "<{} {} at {}", o.label, o.service, o.path);
                 match &o.target {
                     Some(BusTarget::Machine(m)) => {
-                        let _ = write!(out, " on machine {m}");
+                        let _ = write!(r.out, " on machine {m}");
                     }
                     Some(BusTarget::Host(h)) => {
-                        let _ = write!(out, " on host {h}");
+                        let _ = write!(r.out, " on host {h}");
                     }
                     _ => {}
                 }
-                out.push('>');
+                r.out.push('>');
             }
             Value::Interface(i) => {
-                let _ = write!(out, "<{} of {}>", i.name, i.object.path);
+                let _ = write!(r.out, "<{} of {}>", i.name, i.object.path);
             }
             Value::Method(m) => {
                 let _ = write!(
-                    out,
+                    r.out,
                     "<method {}.{} of {}>",
                     m.interface.name, m.name, m.interface.object.path
                 );
             }
             Value::Builtin(b) => {
-                let _ = write!(out, "<builtin {}>", b.name);
+                let _ = write!(r.out, "<builtin {}>", b.name);
             }
             Value::Bound(recv, name) => {
-                let _ = write!(out, "<method {name} of {}>", recv.type_name());
+                let _ = write!(r.out, "<method {name} of {}>", recv.type_name());
             }
             Value::Module(m) => {
-                let _ = write!(out, "<module '{m}'>");
+                let _ = write!(r.out, "<module '{m}'>");
             }
             Value::Function(f) => {
-                let _ = write!(out, "<function {} at {}>", f.def.name, f.origin());
+                let _ = write!(r.out, "<function {} at {}>", f.def.name, f.origin());
             }
             Value::ExcClass(c) => {
-                let _ = write!(out, "<class '{}'>", c.name());
+                let _ = write!(r.out, "<class '{}'>", c.name());
             }
             Value::Exception(e) => {
                 let _ = write!(
-                    out,
+                    r.out,
                     "{}({})",
                     e.class_name(),
                     str_repr(&e.display_message())
                 );
             }
             Value::Stream(s) => {
-                let _ = write!(out, "<stream {}>", s.name());
+                let _ = write!(r.out, "<stream {}>", s.name());
             }
-            Value::Native(n) => out.push_str(&n.repr()),
+            Value::Native(n) => r.out.push_str(&n.repr()),
         }
     }
 
-    /// Like [`Value::repr`], but a long list, tuple or dict is split one item per line.
+    /// Like [`Value::repr`], but a long list, tuple or dict is split one item per line. As
+    /// bounded as `repr`: cycles print as `[...]`, the whole stops at [`MAX_TEXT`].
     pub fn pretty(&self, width: usize) -> String {
-        self.pretty_depth(width, 0)
+        let mut budget = MAX_TEXT;
+        self.pretty_into(width, 0, &mut Vec::new(), &mut budget)
     }
 
-    fn pretty_depth(&self, width: usize, depth: usize) -> String {
-        let flat = self.repr();
-        if flat.chars().count() <= width || depth > MAX_NESTING {
-            return flat;
+    fn pretty_into(
+        &self,
+        width: usize,
+        depth: usize,
+        path: &mut Vec<*const ()>,
+        budget: &mut usize,
+    ) -> String {
+        if *budget == 0 {
+            return "...".into();
+        }
+        let ptr = match self {
+            Value::List(l) | Value::Tuple(l) => Some(Rc::as_ptr(l) as *const ()),
+            Value::Dict(d) => Some(Rc::as_ptr(d) as *const ()),
+            _ => Option::None,
+        };
+        if let Some(p) = ptr
+            && path.contains(&p)
+        {
+            return match self {
+                Value::List(_) => "[...]",
+                Value::Tuple(_) => "(...)",
+                _ => "{...}",
+            }
+            .into();
+        }
+        // Only the first `width` bytes are needed to know whether it fits on one line.
+        let (flat, cut) = self.repr_within(width + 1);
+        if (!cut && flat.chars().count() <= width) || depth > MAX_NESTING || ptr.is_none() {
+            let text = if cut {
+                self.repr_within(*budget).0
+            } else {
+                flat
+            };
+            *budget = budget.saturating_sub(text.len());
+            return text;
         }
         let w = width.saturating_sub(1);
+        path.extend(ptr);
         let (open, close, items): (&str, &str, Vec<String>) = match self {
-            Value::List(v) => (
-                "[",
-                "]",
-                v.borrow()
-                    .iter()
-                    .map(|x| x.pretty_depth(w, depth + 1))
-                    .collect(),
-            ),
-            Value::Tuple(v) => (
-                "(",
-                ")",
-                v.borrow()
-                    .iter()
-                    .map(|x| x.pretty_depth(w, depth + 1))
-                    .collect(),
-            ),
-            Value::Dict(d) => (
-                "{",
-                "}",
-                d.borrow()
-                    .entries()
-                    .iter()
-                    .map(|(k, v)| format!("{}: {}", k.repr(), v.pretty_depth(w, depth + 1)))
-                    .collect(),
-            ),
-            _ => return flat,
+            Value::List(v) | Value::Tuple(v) => {
+                let open = if matches!(self, Value::List(_)) {
+                    "["
+                } else {
+                    "("
+                };
+                let close = if open == "[" { "]" } else { ")" };
+                let mut items = Vec::new();
+                for x in v.borrow().iter() {
+                    if *budget == 0 {
+                        items.push("...".into());
+                        break;
+                    }
+                    items.push(x.pretty_into(w, depth + 1, path, budget));
+                }
+                (open, close, items)
+            }
+            Value::Dict(d) => {
+                let mut items = Vec::new();
+                for (k, v) in d.borrow().entries() {
+                    if *budget == 0 {
+                        items.push("...".into());
+                        break;
+                    }
+                    let key = k.repr_within(*budget).0;
+                    *budget = budget.saturating_sub(key.len());
+                    items.push(format!(
+                        "{key}: {}",
+                        v.pretty_into(w, depth + 1, path, budget)
+                    ));
+                }
+                ("{", "}", items)
+            }
+            _ => {
+                path.pop();
+                return self.repr_within(*budget).0;
+            }
         };
+        path.pop();
         let mut out = String::from(open);
         for (n, item) in items.iter().enumerate() {
             if n > 0 {
                 out.push_str(",\n ");
             }
             out.push_str(&item.replace('\n', "\n "));
+        }
+        if close == ")" && items.len() == 1 {
+            out.push(',');
         }
         out.push_str(close);
         out
@@ -835,12 +922,26 @@ pub fn range_len(v: &Value) -> i128 {
     }
 }
 
-fn write_items(out: &mut String, items: &[Value], depth: usize) {
+/// What a repr is being written into: the text, the containers being printed (cycles print
+/// as `[...]`) and where to stop.
+struct Repr {
+    out: String,
+    path: Vec<*const ()>,
+    limit: usize,
+    cut: bool,
+}
+
+fn write_items(r: &mut Repr, items: &[Value], depth: usize) {
     for (n, v) in items.iter().enumerate() {
-        if n > 0 {
-            out.push_str(", ");
+        if r.out.len() > r.limit {
+            r.cut = true;
+            r.out.push_str(", ...");
+            return;
         }
-        v.write_repr(out, depth + 1);
+        if n > 0 {
+            r.out.push_str(", ");
+        }
+        v.write_repr(r, depth + 1);
     }
 }
 

@@ -529,3 +529,16 @@ fn repeating_an_empty_sequence_a_huge_number_of_times_is_empty() {
         "(0, 0, 0, 0)\n"
     );
 }
+
+/// Found by the evaluator fuzzer: a list inside itself, several times over, printed as an
+/// ever longer text (3**100 items) until memory ran out. Cycles print as `[...]`, as in
+/// Python, and any repr stops at the text limit.
+#[test]
+fn a_container_inside_itself_prints_as_ellipsis_and_repr_is_bounded() {
+    assert_eq!(
+        run("c = [1, 2]\nc += [c for x in range(3)]\nc\nd = {}\nd['me'] = d\nd"),
+        "[1, 2, [...], [...], [...]]\n{'me': {...}}\n"
+    );
+    let r = run("x = [1]\nfor i in range(80): x = [x, x]\nlen(repr(x)) < 70_000_000");
+    assert_eq!(r, "True\n");
+}

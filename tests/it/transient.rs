@@ -377,7 +377,9 @@ fn delegate_sequence_ends_the_attached_shell() {
         "printf '[Service]\\nExecStart=/bin/sleep infinity\\n' > /etc/systemd/system/deltest.service \
          && systemctl daemon-reload && systemctl start deltest.service",
     ]);
-    // Not `run`: the shell is meant to be killed.
+    // Not `run`: the shell is meant to be killed. StopUnit returns its job
+    // before the SIGTERM lands, so the shell waits for it rather than racing
+    // a print against it (regression: CI once saw "still here").
     let r = shell()
         .input(
             r#"delegate("deltest.service")
@@ -386,6 +388,8 @@ sdmanager = pystemd.systemd1.Manager(_autoload=True)
 sdmanager.Manager.AttachProcessesToUnit("deltest.service", "/", [os.getpid()])
 sdmanager.Manager.GetUnitByPID(os.getpid())
 sdmanager.Manager.StopUnit("deltest.service", "replace")
+import time
+time.sleep(10)
 print("still here")
 "#,
         )

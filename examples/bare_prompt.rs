@@ -3,6 +3,12 @@
 //!
 //! `cargo build --release --example bare_prompt`; the benchmark times spawn to prompt, the
 //! RSS at the prompt, and Ctrl-D to exit, against the same for rustemd-shell.
+//!
+//! Linked as the shell is (build.rs: not position-independent, the unwinder static; the
+//! library is named below only for its link options, none of its code is used), so that the
+//! comparison is of the code, not of the link options.
+
+extern crate rustemd_shell as _;
 
 fn main() {
     let mut ed = match rustyline::DefaultEditor::new() {

@@ -11,14 +11,19 @@
 //! unit takes about 30 KiB ([`Node::heap_bytes`]). Failures are remembered briefly
 //! ([`FAILURE_TTL`]) for TAB only, so a peer that never answers costs one bounded wait, not one
 //! per key press.
+//!
+//! Why interfaces are shared: objects of one kind declare the same interfaces, member for
+//! member (each service unit of systemd the same five, 30 KiB parsed). An interface equal to
+//! one a cached object already holds is taken from it, so the hundredth unit costs its own
+//! small node, not another copy. The byte bound still counts every object in full.
 
 use std::collections::HashMap;
-use std::sync::{Arc, Mutex};
+use std::sync::{Arc, Mutex, Weak};
 use std::time::{Duration, Instant};
 
 use crate::bus::connection::{Bus, CallError};
 use crate::bus::data::Data;
-use crate::bus::introspect::Node;
+use crate::bus::introspect::{Interface, Node};
 
 /// Objects kept at most.
 pub const MAX_ENTRIES: usize = 256;
@@ -41,6 +46,38 @@ struct State {
     bytes: usize,
     clock: u64,
     failed: HashMap<Key, Instant>,
+    /// Interfaces held by cached objects, by name: what [`State::share`] reuses. Weak, so an
+    /// interface goes with the last object that holds it.
+    shared: HashMap<String, Vec<Weak<Interface>>>,
+}
+
+impl State {
+    /// Replace each of `node`'s interfaces by an equal one already held, and offer its new
+    /// ones for sharing.
+    fn share(&mut self, node: &mut Node) {
+        for slot in &mut node.interfaces {
+            let held = self.shared.entry(slot.name.clone()).or_default();
+            match held
+                .iter()
+                .filter_map(Weak::upgrade)
+                .find(|i| **i == **slot)
+            {
+                Some(same) => *slot = same,
+                None => {
+                    held.retain(|w| w.strong_count() > 0);
+                    held.push(Arc::downgrade(slot));
+                }
+            }
+        }
+    }
+
+    /// Forget interfaces no cached object holds any more (after evictions).
+    fn sweep(&mut self) {
+        self.shared.retain(|_, held| {
+            held.retain(|w| w.strong_count() > 0);
+            !held.is_empty()
+        });
+    }
 }
 
 #[derive(Default)]
@@ -74,6 +111,8 @@ impl IntrospectionCache {
         st.failed.remove(&k);
         if let Some(e) = st.nodes.remove(&k) {
             st.bytes -= e.bytes;
+            drop(e);
+            st.sweep();
         }
     }
 
@@ -87,21 +126,27 @@ impl IntrospectionCache {
             CallError::Invalid(format!("cannot introspect {path} of {service}: {e}"))
         })?;
         drop(xml);
-        let node = Arc::new(node);
-        self.insert(key(service, path), node.clone());
-        Ok(node)
+        Ok(self.insert(key(service, path), node))
     }
 
-    fn insert(&self, k: Key, node: Arc<Node>) {
+    fn insert(&self, k: Key, mut node: Node) -> Arc<Node> {
         let bytes = node.heap_bytes();
         let mut st = self.state.lock().unwrap();
+        st.share(&mut node);
+        let node = Arc::new(node);
         st.clock += 1;
         let used = st.clock;
         st.failed.remove(&k);
-        if let Some(old) = st.nodes.insert(k, Entry { node, bytes, used }) {
+        let entry = Entry {
+            node: node.clone(),
+            bytes,
+            used,
+        };
+        if let Some(old) = st.nodes.insert(k, entry) {
             st.bytes -= old.bytes;
         }
         st.bytes += bytes;
+        let before = st.nodes.len();
         while st.nodes.len() > MAX_ENTRIES || (st.bytes > MAX_BYTES && st.nodes.len() > 1) {
             // Linear in the entries, which are few; runs once per insertion past the bound.
             let Some(oldest) = st
@@ -116,6 +161,10 @@ impl IntrospectionCache {
                 st.bytes -= e.bytes;
             }
         }
+        if st.nodes.len() < before {
+            st.sweep();
+        }
+        node
     }
 
     /// Did introspecting this object fail (or time out) within [`FAILURE_TTL`]?
@@ -166,9 +215,9 @@ mod tests {
     use super::*;
     use crate::bus::introspect::{Interface, Property};
 
-    fn node(props: usize) -> Arc<Node> {
-        Arc::new(Node {
-            interfaces: vec![Interface {
+    fn node(props: usize) -> Node {
+        Node {
+            interfaces: vec![Arc::new(Interface {
                 name: "a.B".into(),
                 methods: vec![],
                 signals: vec![],
@@ -182,9 +231,9 @@ mod tests {
                     })
                     .collect(),
                 flags: Default::default(),
-            }],
+            })],
             ..Node::default()
-        })
+        }
     }
 
     #[test]
@@ -209,6 +258,7 @@ mod tests {
         assert!(big.heap_bytes() > MAX_BYTES / 8);
         for i in 0..16 {
             c.insert(key("a.b", &format!("/big{i}")), big.clone());
+            // Shared, yet counted in full: the bound never underestimates.
         }
         assert!(c.size().1 <= MAX_BYTES);
         c.forget("a.b", "/big15");
@@ -229,7 +279,45 @@ mod tests {
 
 #[cfg(test)]
 mod bound {
+    use super::{IntrospectionCache, key};
     use crate::bus::introspect::Node;
+    use std::sync::Arc;
+
+    #[test]
+    fn objects_of_one_kind_share_their_interfaces() {
+        // Issue 11's memory goal: the hundredth service unit costs its node, not its interfaces.
+        let xml = include_str!("testdata/systemd252-service-unit.xml");
+        let c = IntrospectionCache::new();
+        let a = c.insert(key("s", "/a"), Node::parse(xml).unwrap());
+        let b = c.insert(key("s", "/b"), Node::parse(xml).unwrap());
+        assert_eq!(a.interfaces.len(), b.interfaces.len());
+        for (x, y) in a.interfaces.iter().zip(&b.interfaces) {
+            assert!(Arc::ptr_eq(x, y), "{} not shared", x.name);
+        }
+        // One interface differs: that one is the object's own, the others still shared.
+        let other = xml.replacen(
+            "<property name=\"Type\"",
+            "<property name=\"Extra\" type=\"s\" access=\"read\"/><property name=\"Type\"",
+            1,
+        );
+        assert_ne!(other, xml);
+        let o = c.insert(key("s", "/o"), Node::parse(&other).unwrap());
+        let own = o
+            .interfaces
+            .iter()
+            .zip(&a.interfaces)
+            .filter(|(x, y)| !Arc::ptr_eq(x, y))
+            .count();
+        assert_eq!(own, 1);
+        // When the last holder goes, so does the interface.
+        let weak = Arc::downgrade(&a.interfaces[0]);
+        drop((a, b, o));
+        for p in ["/a", "/b", "/o"] {
+            c.forget("s", p);
+        }
+        assert!(weak.upgrade().is_none());
+        assert!(c.state.lock().unwrap().shared.is_empty());
+    }
 
     #[test]
     fn a_systemd_unit_takes_at_most_50_kib_in_the_cache() {

@@ -177,9 +177,13 @@ pub fn short_name(iface: &str) -> &str {
 }
 
 /// One introspected object: its interfaces and the names of its direct children.
+///
+/// Interfaces are shared (`Arc`): objects of one kind declare the same ones (every service
+/// unit of systemd the same five), and the cache keeps one copy of each
+/// ([`crate::bus::cache`]).
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct Node {
-    pub interfaces: Vec<Interface>,
+    pub interfaces: Vec<Arc<Interface>>,
     pub children: Vec<String>,
     /// What was left out and why, one sentence each (`org.x.Y.Member: invalid type 'zz'`).
     pub skipped: Vec<String>,
@@ -371,7 +375,7 @@ fn close(stack: &mut Vec<Open>, out: &mut Node) {
             i.methods.shrink_to_fit();
             i.signals.shrink_to_fit();
             i.properties.shrink_to_fit();
-            out.interfaces.push(i);
+            out.interfaces.push(Arc::new(i));
         }
         Some(Open::Member(m)) => {
             let Some(Open::Interface(Some(iface))) = stack.last_mut() else {
@@ -413,7 +417,9 @@ impl Node {
 
     /// The memory this node holds, in bytes (what the cache's bound counts): the node itself
     /// and every heap block of its `String`s and `Vec`s, as glibc's malloc sizes them (a
-    /// block is its bytes plus an 8-byte header, rounded up to 16, at least 32).
+    /// block is its bytes plus an 8-byte header, rounded up to 16, at least 32). Interfaces
+    /// shared with other nodes are counted in full: the bound may overestimate, never
+    /// underestimate.
     pub fn heap_bytes(&self) -> usize {
         use std::mem::size_of;
         fn block(bytes: usize) -> usize {
@@ -451,6 +457,7 @@ impl Node {
             + vec(&self.skipped)
             + self.skipped.iter().map(string).sum::<usize>();
         for i in &self.interfaces {
+            n += block(2 * size_of::<usize>() + size_of::<Interface>());
             n += string(&i.name) + vec(&i.methods) + vec(&i.signals) + vec(&i.properties);
             for m in &i.methods {
                 n += string(&m.name) + args(&m.inputs, &mut sig) + args(&m.outputs, &mut sig);
@@ -466,7 +473,10 @@ impl Node {
     }
 
     pub fn interface(&self, name: &str) -> Option<&Interface> {
-        self.interfaces.iter().find(|i| i.name == name)
+        self.interfaces
+            .iter()
+            .find(|i| i.name == name)
+            .map(|i| &**i)
     }
 
     /// Resolve an interface by full name or by its short name (`Service`, `Unit`, `Properties`).
@@ -475,7 +485,11 @@ impl Node {
         if let Some(i) = self.interface(name) {
             return Some(i);
         }
-        let mut found = self.interfaces.iter().filter(|i| i.short_name() == name);
+        let mut found = self
+            .interfaces
+            .iter()
+            .map(|i| &**i)
+            .filter(|i| i.short_name() == name);
         let first = found.next()?;
         if first.name.starts_with("org.freedesktop.DBus.") {
             Some(found.next().unwrap_or(first))

@@ -70,7 +70,7 @@ impl<'a> Raw<'a> {
     fn pairs(self) -> impl Iterator<Item = Result<(&'a str, &'a str), String>> {
         let mut rest = self.0;
         std::iter::from_fn(move || {
-            rest = rest.trim_start();
+            rest = rest.trim_ascii_start();
             if rest.is_empty() {
                 return None;
             }
@@ -81,7 +81,7 @@ impl<'a> Raw<'a> {
                     clip(rest)
                 )));
             };
-            let name = rest[..eq].trim_end();
+            let name = rest[..eq].trim_ascii_end();
             let mut v = eq + 1;
             while b.get(v).is_some_and(u8::is_ascii_whitespace) {
                 v += 1;
@@ -274,7 +274,7 @@ impl<'a> Iterator for Tokenizer<'a> {
         let inner = &self.s[start..i];
         self.pos = i + 1;
         if let Some(name) = inner.strip_prefix('/') {
-            let name = name.trim_end();
+            let name = name.trim_ascii_end();
             return match self.open.pop() {
                 Some(open) if open == name => Some(Ok(Event::End { name })),
                 Some(open) => self.err(format!("</{name}> closes <{open}>")),

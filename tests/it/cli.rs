@@ -435,3 +435,25 @@ fn peer_error_texts_cannot_drive_the_terminal() {
         .run();
     r.failure().stderr_has("Call failed: \\x1b[31mred");
 }
+
+#[test]
+fn the_binary_is_linked_for_a_fast_start() {
+    // Issue 11 (build.rs): no PIE, no libgcc_s.so. A change to build.rs that lost either
+    // would show only as a slower benchmark; this says which.
+    if std::env::var_os("RUSTEMD_PIE").is_some_and(|v| v == "1") {
+        return;
+    }
+    let elf = std::fs::read(BIN).unwrap();
+    assert_eq!(&elf[..4], b"\x7fELF");
+    // e_type at offset 16, little-endian: 2 is ET_EXEC (fixed address), 3 ET_DYN (PIE).
+    assert_eq!(
+        u16::from_le_bytes([elf[16], elf[17]]),
+        2,
+        "{BIN} is position-independent"
+    );
+    let out = Command::new("ldd").arg(BIN).output().unwrap();
+    let libs = String::from_utf8_lossy(&out.stdout);
+    assert!(out.status.success(), "{libs}");
+    assert!(libs.contains("libc.so.6"), "{libs}");
+    assert!(!libs.contains("libgcc_s"), "{BIN} loads libgcc_s:\n{libs}");
+}

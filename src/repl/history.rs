@@ -139,10 +139,16 @@ impl Index {
 /// Index `f`: every non-empty line that is UTF-8 (after the `#V2` header), and the first line
 /// that is not, if any (1-based).
 fn index(mut f: File) -> std::io::Result<(Index, Option<usize>)> {
-    if f.metadata()?.len() >= MAX_FILE {
+    let size = f.metadata()?.len();
+    if size >= MAX_FILE {
         return Err(std::io::Error::other("it is 4 GiB or more"));
     }
-    let mut idx = Index::default();
+    // Room for the entries of a typical history (about 32 bytes a line) at once: growing the
+    // index by doubling copied it a dozen times.
+    let mut idx = Index {
+        spans: Vec::with_capacity((size / 32) as usize + 16),
+        ..Index::default()
+    };
     let mut bad = None;
     let mut buf = vec![0u8; 64 * 1024];
     let (mut filled, mut base, mut lineno) = (0usize, 0u64, 0usize);

@@ -9,9 +9,9 @@
 //! thread: one context switch per call (the wait in epoll), as in a C sd-bus client, where a
 //! two-worker runtime cost three (worker, reader, router) and 0.3 ms to start and join.
 //! Nothing runs while nobody waits (at the prompt, say): the kernel and the bus daemon queue
-//! what arrives meanwhile. The connection is made by the first call that needs it (about a
-//! millisecond, on a unix socket): the prompt never waits for the bus, and a shell that is only
-//! started and left costs no connection, no thread and no memory for one.
+//! what arrives meanwhile. The runtime and the connection are made by the first call that
+//! needs them (about a millisecond, on a unix socket): the prompt never waits for the bus, and a
+//! shell that is only started and left costs no runtime, no connection and no memory for them.
 //!
 //! [`Session::block_on`] also turns Ctrl-C into a clean "interrupted" error instead of killing
 //! the process, and never waits longer than the call's own timeout; [`Session::block_on_within`]
@@ -27,7 +27,8 @@ use crate::bus::connection::{Bus, BusTarget, CallError};
 use crate::bus::introspect::Node;
 
 pub struct Session {
-    rt: tokio::runtime::Runtime,
+    /// Made by the first wait ([`Session::rt`]).
+    rt: std::sync::OnceLock<tokio::runtime::Runtime>,
     /// Set once tokio's SIGINT handler is installed.
     sigint: std::sync::OnceLock<()>,
     pub bus: Arc<Bus>,
@@ -45,18 +46,28 @@ pub struct Endpoint {
 }
 
 impl Session {
-    pub fn new(target: BusTarget, timeout: Duration) -> std::io::Result<Session> {
-        let rt = tokio::runtime::Builder::new_current_thread()
-            .enable_all()
-            .build()?;
-        Ok(Session {
-            rt,
+    pub fn new(target: BusTarget, timeout: Duration) -> Session {
+        Session {
+            rt: std::sync::OnceLock::new(),
             sigint: std::sync::OnceLock::new(),
             bus: Arc::new(Bus::new(target, timeout)),
             cache: Arc::new(IntrospectionCache::new()),
             remotes: Mutex::new(HashMap::new()),
             timeout,
-        })
+        }
+    }
+
+    /// The runtime, made on first use (an epoll instance, a waker, the signal and time
+    /// drivers: work a prompt that is only looked at does not need).
+    fn rt(&self) -> Result<&tokio::runtime::Runtime, CallError> {
+        if let Some(rt) = self.rt.get() {
+            return Ok(rt);
+        }
+        let rt = tokio::runtime::Builder::new_current_thread()
+            .enable_all()
+            .build()
+            .map_err(|e| CallError::Connection(format!("cannot start the async runtime: {e}")))?;
+        Ok(self.rt.get_or_init(|| rt))
     }
 
     /// The bus `target` names (`None`: the session's own), with its introspection cache.
@@ -86,23 +97,24 @@ impl Session {
         fut: impl Future<Output = Result<T, CallError>>,
     ) -> Result<T, CallError> {
         let mut fut = std::pin::pin!(fut);
+        let rt = self.rt()?;
         // Ctrl-C is ours from the first wait on: tokio's handler stays for the process, so a
         // Ctrl-C that comes while a call is being sent is never the default (death).
         self.sigint.get_or_init(|| {
-            let _in = self.rt.enter();
+            let _in = rt.enter();
             let _ = tokio::signal::unix::signal(tokio::signal::unix::SignalKind::interrupt());
         });
         // What is ready at once (an introspection from the cache, say) needs no turn of the
         // scheduler: one poll, inside the runtime's context, with nobody to wake; otherwise the
         // same future goes on below and is polled again at once.
         {
-            let _in = self.rt.enter();
+            let _in = rt.enter();
             let mut cx = std::task::Context::from_waker(std::task::Waker::noop());
             if let std::task::Poll::Ready(r) = fut.as_mut().poll(&mut cx) {
                 return r;
             }
         }
-        self.rt.block_on(async {
+        rt.block_on(async {
             tokio::select! {
                 // A Ctrl-C and a reply at the same turn: the Ctrl-C wins.
                 biased;
@@ -141,7 +153,8 @@ impl Session {
         limit: Duration,
         fut: impl Future<Output = Result<T, CallError>>,
     ) -> Option<T> {
-        self.rt
+        self.rt()
+            .ok()?
             .block_on(async { tokio::time::timeout(limit, fut).await })
             .ok()
             .and_then(Result::ok)
@@ -203,7 +216,7 @@ pub(crate) mod tests {
     /// A peer that owns `org.rustemd.Silent` and never answers anything: its session never
     /// waits on the bus again, so nothing reads the calls sent to it.
     fn silent_peer(address: &str) -> Session {
-        let s = Session::new(BusTarget::Address(address.into()), Duration::from_secs(10)).unwrap();
+        let s = Session::new(BusTarget::Address(address.into()), Duration::from_secs(10));
         let driver = "org.freedesktop.DBus";
         s.block_on(s.bus.call(
             driver,
@@ -222,7 +235,7 @@ pub(crate) mod tests {
         // reply slot behind for ever.
         let d = daemon();
         let _peer = silent_peer(&d.address);
-        let s = Session::new(BusTarget::Address(d.address.clone()), Duration::MAX).unwrap();
+        let s = Session::new(BusTarget::Address(d.address.clone()), Duration::MAX);
         for _ in 0..3 {
             let r = s.block_on_within(
                 Duration::from_millis(50),
@@ -244,7 +257,7 @@ pub(crate) mod tests {
         // not remembered, this test would hang instead of passing.
         let d = daemon();
         let _peer = silent_peer(&d.address);
-        let s = Session::new(BusTarget::Address(d.address.clone()), Duration::MAX).unwrap();
+        let s = Session::new(BusTarget::Address(d.address.clone()), Duration::MAX);
         let first = s.introspect_within(Duration::from_millis(50), "org.rustemd.Silent", "/");
         assert!(first.is_none());
         let again = s.introspect_within(Duration::from_secs(3600), "org.rustemd.Silent", "/");

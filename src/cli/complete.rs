@@ -26,9 +26,7 @@ pub fn run(words: &[String]) -> i32 {
     };
     let pos = pos.parse::<usize>().unwrap_or(line.len()).min(line.len());
     let (target, head) = split(&line[..crate::lang::span::floor_boundary(line, pos)]);
-    let Ok(session) = Session::new(target, LIMIT) else {
-        return 1;
-    };
+    let session = Session::new(target, LIMIT);
     if head.starts_with('-') && !head.contains(char::is_whitespace) {
         // The program's own options, before any verb.
         for f in SHELL.iter().filter(|f| f.long != "command") {

@@ -251,13 +251,7 @@ fn run(mut opts: Options) -> i32 {
             }
         }
     }
-    let session = match Session::new(opts.target.clone(), opts.timeout) {
-        Ok(s) => Rc::new(s),
-        Err(e) => {
-            eprintln!("rustemd-shell: cannot start the async runtime: {e}");
-            return FAILED;
-        }
-    };
+    let session = Rc::new(Session::new(opts.target.clone(), opts.timeout));
     let term = Term::detect(opts.color, opts.full);
     let mut it = Interp::new(session.clone(), Rc::new(Presenter), term);
     it.set_argv(std::mem::take(&mut opts.argv));

@@ -965,10 +965,13 @@ fn watch_shows_the_transitions_of_a_restart() {
     );
     assert!(child.wait().unwrap().success());
     let t = text();
+    // systemd sends one PropertiesChanged per turn of its event loop, so on a loaded machine
+    // "deactivating" may come and go within one turn: leaving active and coming back are what
+    // every restart shows.
     let order = [
         "JobNew",
-        "ActiveState: active → deactivating",
-        "ActiveState: deactivating → inactive",
+        "ActiveState: active → ",
+        "→ inactive",
         "ActiveState: inactive → active",
         "JobRemoved",
     ];

@@ -62,18 +62,25 @@ fn tree_bounds_a_deep_tree() {
 #[test]
 fn tree_over_all_names_goes_on_past_a_bad_service() {
     // The endless services come before org.rustemd.Test (names are sorted); each is cut and
-    // the walk goes on to the next. org.rustemd.Silent would wait for its timeout: cut short.
+    // the walk goes on to the next. org.rustemd.Silent would wait for its timeout: cut short,
+    // yet long enough for the test service to answer while other tests walk its endless trees
+    // through the same connection (at 2 s, it sometimes did not: a flaky test).
     let r = Shell::new()
         .address(addr())
         .timeout(Duration::from_secs(240))
-        .args(&["--timeout=2", "tree"])
+        .args(&["--timeout=10", "tree"])
         .run();
     r.failure();
     let test = r
         .stdout
         .find(&format!("Service {TEST_NAME}:"))
         .unwrap_or_else(|| panic!("no tree of {TEST_NAME}: {}", r.stderr));
-    assert!(r.stdout[test..].contains("/org/rustemd/Test/child/a"));
+    assert!(
+        r.stdout[test..].contains("/org/rustemd/Test/child/a"),
+        "{}\n---\n{}",
+        &r.stdout[test..],
+        r.stderr
+    );
     for cut in [ENDLESS_NAME, DEEP_NAME] {
         assert!(r.stdout.contains(&format!("Service {cut}:")));
         assert!(r.stderr.contains(&format!("{cut} reports")), "{}", r.stderr);

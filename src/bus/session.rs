@@ -101,6 +101,7 @@ impl Session {
         // Ctrl-C is ours from the first wait on: tokio's handler stays for the process, so a
         // Ctrl-C that comes while a call is being sent is never the default (death).
         self.sigint.get_or_init(|| {
+            crate::term::signals::install_interrupt();
             let _in = rt.enter();
             let _ = tokio::signal::unix::signal(tokio::signal::unix::SignalKind::interrupt());
         });
@@ -115,11 +116,20 @@ impl Session {
             }
         }
         rt.block_on(async {
-            tokio::select! {
-                // A Ctrl-C and a reply at the same turn: the Ctrl-C wins.
-                biased;
-                _ = tokio::signal::ctrl_c() => Err(CallError::Interrupted),
-                r = fut => r,
+            loop {
+                tokio::select! {
+                    // A Ctrl-C and a reply at the same turn: the Ctrl-C wins.
+                    biased;
+                    _ = tokio::signal::ctrl_c() => {
+                        // Tokio hears of a SIGINT at its next turn, even one that came while
+                        // nothing waited (and stopped a loop of the evaluator, which took the
+                        // interrupt flag then): only a Ctrl-C not yet taken interrupts.
+                        if crate::term::signals::take_interrupt() {
+                            return Err(CallError::Interrupted);
+                        }
+                    }
+                    r = &mut fut => return r,
+                }
             }
         })
     }

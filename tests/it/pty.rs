@@ -717,6 +717,28 @@ fn pty_ctrl_c_stops_while_true_before_and_after_a_bus_call() {
     p.exit_with_ctrl_d();
 }
 
+/// Regression: a Ctrl-C that stopped work outside any bus call (a CPU-bound loop, once a bus
+/// call had run) was heard by tokio only at its next turn, so the next bus call, however
+/// much later, failed at once with KeyboardInterrupt.
+#[test]
+fn ctrl_c_that_stopped_a_loop_does_not_interrupt_the_next_bus_call() {
+    let mut p = Pty::shell();
+    p.line(OBJECT_X);
+    p.line("x.Test1.Slow(3)");
+    p.expect_line("3");
+    p.expect_prompt();
+    p.line("while True: n = 1");
+    std::thread::sleep(Duration::from_millis(300));
+    p.send(CTRL_C);
+    p.wait_until("KeyboardInterrupt and the prompt", WAIT, |v| {
+        v.text().contains("KeyboardInterrupt") && v.is_fresh_prompt()
+    });
+    p.line("x.Test1.Slow(7)");
+    p.expect_line("7");
+    p.assert_alive();
+    p.exit_with_ctrl_d();
+}
+
 /// Issue 12, item 7: SIGTERM, SIGHUP or SIGQUIT at the prompt restore the terminal (and
 /// SIGTERM/SIGHUP save the history, as bash does).
 #[test]

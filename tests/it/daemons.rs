@@ -335,17 +335,8 @@ fn pty_shell() -> crate::pty::Pty {
         .prefix("rustemd-daemon-pty-")
         .tempdir()
         .expect("tempdir");
-    let mut cmd = std::process::Command::new(script());
-    cmd.args([
-        "exec",
-        sb.name(),
-        "--",
-        "systemd-run",
-        "--scope",
-        "--quiet",
-        "--",
-        crate::pty::BIN,
-    ]);
+    let mut cmd = sb.in_scope();
+    cmd.arg(crate::pty::BIN);
     let mut p = crate::pty::Pty::spawn_cmd(cmd, home);
     p.wait_until("the prompt", SLOW, |v| {
         v.text().contains(crate::pty::PROMPT)

@@ -9,7 +9,7 @@ use std::time::Duration;
 
 use crate::pty::{BIN, Pty};
 use crate::support::dbus::PrivateBus;
-use crate::support::sandbox::{Sandbox, script};
+use crate::support::sandbox::Sandbox;
 use crate::support::shell::Shell;
 
 /// Playing a demo starts units and waits for them.
@@ -100,20 +100,8 @@ fn tty_demos_play_in_a_pty() {
         .collect();
     assert!(!ttys.is_empty(), "no demo needs a terminal");
     for path in ttys {
-        let mut cmd = Command::new(script());
-        cmd.args([
-            "exec",
-            sb.name(),
-            "--",
-            "systemd-run",
-            "--scope",
-            "--quiet",
-            "--",
-        ])
-        .arg(BIN)
-        .arg("--play")
-        .arg(&path)
-        .arg("--no-pause");
+        let mut cmd = sb.in_scope();
+        cmd.arg(BIN).arg("--play").arg(&path).arg("--no-pause");
         let mut p = Pty::spawn_cmd(cmd, home());
         let v = p.wait_until("the summary", SLOW, |v| v.text().contains("passed"));
         let text = v.text();

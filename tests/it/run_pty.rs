@@ -3,11 +3,10 @@
 //! Ctrl-C, TERM, exit), the terminal modes after, the Ctrl-] escape, the confirmation before
 //! stopping the shell's own unit, and each menu demo's effect seen from inside the unit.
 
-use std::process::Command;
 use std::time::Duration;
 
 use crate::pty::{CTRL_C, PROMPT, Pty};
-use crate::support::sandbox::{Sandbox, script};
+use crate::support::sandbox::Sandbox;
 
 /// Demos share `mys.service`: one at a time.
 static MYS: std::sync::Mutex<()> = std::sync::Mutex::new(());
@@ -27,17 +26,8 @@ pub(crate) fn shell() -> Pty {
         .prefix("rustemd-runpty-")
         .tempdir()
         .expect("tempdir");
-    let mut cmd = Command::new(script());
-    cmd.args([
-        "exec",
-        sb.name(),
-        "--",
-        "systemd-run",
-        "--scope",
-        "--quiet",
-        "--",
-        crate::pty::BIN,
-    ]);
+    let mut cmd = sb.in_scope();
+    cmd.arg(crate::pty::BIN);
     let mut p = Pty::spawn_cmd(cmd, home);
     p.wait_until("the prompt", SLOW, |v| v.text().contains(PROMPT));
     p

@@ -155,19 +155,29 @@ impl Sandbox {
     /// The shell inside this sandbox, in a scope of its own (as `scripts/workshop` runs it, so
     /// it belongs to a unit as a workshop login would).
     pub fn shell(&self) -> super::shell::Shell {
-        let s = script();
-        let wrap: Vec<String> = vec![
-            s.to_string_lossy().into_owned(),
-            "exec".into(),
-            self.name.clone(),
-            "--".into(),
-            "systemd-run".into(),
-            "--scope".into(),
-            "--quiet".into(),
-            "--".into(),
-        ];
+        let cmd = self.in_scope();
+        let wrap: Vec<String> = std::iter::once(cmd.get_program())
+            .chain(cmd.get_args())
+            .map(|a| a.to_string_lossy().into_owned())
+            .collect();
         let w: Vec<&str> = wrap.iter().map(String::as_str).collect();
         super::shell::Shell::new().wrapped(&w)
+    }
+
+    /// `scripts/sandbox exec NAME -- systemd-run --scope --quiet --`: add the program to run
+    /// inside the sandbox in a scope of its own (as a person's shell runs there).
+    pub fn in_scope(&self) -> Command {
+        let mut cmd = Command::new(script());
+        cmd.args([
+            "exec",
+            &self.name,
+            "--",
+            "systemd-run",
+            "--scope",
+            "--quiet",
+            "--",
+        ]);
+        cmd
     }
 
     /// A systemd tool (`busctl`, `systemctl`) inside, with plain output: no colours, no

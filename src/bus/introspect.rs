@@ -5,6 +5,7 @@
 //! order the peer sent them, and busctl's flag rules already applied (a property emits change
 //! unless annotated otherwise; see busctl-introspect.c).
 
+use std::borrow::Cow;
 use std::collections::HashMap;
 use std::sync::Arc;
 
@@ -209,15 +210,19 @@ enum MemberKind {
     Property(Property),
 }
 
-/// A complete single type, as an argument or a property must have, shared through `seen`.
-fn check_type(ty: Option<&str>, seen: &mut HashMap<String, SigText>) -> Result<SigText, String> {
+/// A complete single type, as an argument or a property must have, shared through `seen`
+/// (keyed by the document's own text: looking a type up allocates nothing).
+fn check_type<'a>(
+    ty: Option<Cow<'a, str>>,
+    seen: &mut HashMap<Cow<'a, str>, SigText>,
+) -> Result<SigText, String> {
     let ty = ty.ok_or("no type")?;
-    if let Some(s) = seen.get(ty) {
+    if let Some(s) = seen.get(&*ty) {
         return Ok(s.clone());
     }
-    crate::bus::sig::Sig::parse(ty).map_err(|_| format!("invalid type '{ty}'"))?;
-    let s: SigText = Arc::from(ty);
-    seen.insert(ty.to_string(), s.clone());
+    crate::bus::sig::Sig::parse(&ty).map_err(|_| format!("invalid type '{ty}'"))?;
+    let s: SigText = Arc::from(&*ty);
+    seen.insert(ty, s.clone());
     Ok(s)
 }
 
@@ -225,11 +230,13 @@ fn parse(xml: &str) -> Result<Node, String> {
     use crate::bus::xml::{Event, Tokenizer};
     let mut out = Node::default();
     let mut stack: Vec<Open> = Vec::new();
-    let mut sigs: HashMap<String, SigText> = HashMap::new();
+    let mut sigs: HashMap<Cow<str>, SigText> = HashMap::new();
     for ev in Tokenizer::new(xml) {
         match ev? {
             Event::Start { name, attrs, empty } => {
-                let attr = |k: &str| attrs.get(k).map(|v| v.into_owned());
+                // Borrowed from the document unless it had entities to decode; only what is
+                // kept is copied.
+                let attr = |k: &str| attrs.get(k);
                 let open = match (stack.last_mut(), name) {
                     (None, "node") => Open::Root,
                     (None, other) => {
@@ -249,7 +256,7 @@ fn parse(xml: &str) -> Result<Node, String> {
                         let n = attr("name").unwrap_or_default();
                         if names::is_interface_name(&n) {
                             Open::Interface(Some(Interface {
-                                name: n,
+                                name: n.into_owned(),
                                 methods: Vec::new(),
                                 signals: Vec::new(),
                                 properties: Vec::new(),
@@ -268,7 +275,7 @@ fn parse(xml: &str) -> Result<Node, String> {
                         Open::Other
                     }
                     (Some(Open::Interface(Some(_))), kind @ ("method" | "signal" | "property")) => {
-                        let n = attr("name").unwrap_or_default();
+                        let n = attr("name").unwrap_or_default().into_owned();
                         let mut bad =
                             (!names::is_member_name(&n)).then(|| "invalid member name".to_string());
                         let kind = match kind {
@@ -284,7 +291,7 @@ fn parse(xml: &str) -> Result<Node, String> {
                                 flags: Flags::default(),
                             }),
                             _ => {
-                                let sig = check_type(attr("type").as_deref(), &mut sigs);
+                                let sig = check_type(attr("type"), &mut sigs);
                                 let access = attr("access");
                                 let (readable, writable) = match access.as_deref() {
                                     Some("read") => (true, false),
@@ -316,8 +323,8 @@ fn parse(xml: &str) -> Result<Node, String> {
                         Open::Member(Member { kind, bad })
                     }
                     (Some(Open::Member(m)), "arg") => {
-                        let arg = check_type(attr("type").as_deref(), &mut sigs).map(|sig| Arg {
-                            name: attr("name"),
+                        let arg = check_type(attr("type"), &mut sigs).map(|sig| Arg {
+                            name: attr("name").map(Cow::into_owned),
                             sig,
                         });
                         match (arg, &mut m.kind) {

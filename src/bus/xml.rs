@@ -24,8 +24,7 @@ pub enum Event<'a> {
     },
 }
 
-/// The attributes of a start tag, split once when the tag was read (raw values, entities
-/// not yet decoded). Introspection elements have at most three; past [`Attrs::MAX`] the rest
+/// The attributes of a start tag, read with it (raw values, entities not yet decoded). Introspection elements have at most three; past [`Attrs::MAX`] the rest
 /// are checked but not kept.
 #[derive(Clone, Copy, Debug, PartialEq)]
 pub struct Attrs<'a> {
@@ -33,26 +32,18 @@ pub struct Attrs<'a> {
     len: usize,
 }
 
-/// The attribute text of a start tag, not yet split.
-#[derive(Clone, Copy)]
-struct Raw<'a>(&'a str);
-
 impl<'a> Attrs<'a> {
     const MAX: usize = 4;
+    const EMPTY: Attrs<'static> = Attrs {
+        pairs: [("", ""); Attrs::MAX],
+        len: 0,
+    };
 
-    fn split(text: &'a str) -> Result<Attrs<'a>, String> {
-        let mut a = Attrs {
-            pairs: [("", ""); Attrs::MAX],
-            len: 0,
-        };
-        for p in Raw(text).pairs() {
-            let p = p?;
-            if a.len < Attrs::MAX {
-                a.pairs[a.len] = p;
-                a.len += 1;
-            }
+    fn push(&mut self, pair: (&'a str, &'a str)) {
+        if self.len < Attrs::MAX {
+            self.pairs[self.len] = pair;
+            self.len += 1;
         }
-        Ok(a)
     }
 
     /// The value of attribute `name`, entities decoded.
@@ -61,54 +52,6 @@ impl<'a> Attrs<'a> {
             .iter()
             .find(|(n, _)| *n == name)
             .map(|(_, v)| unescape(v))
-    }
-}
-
-impl<'a> Raw<'a> {
-    /// Every `(name, raw value)` pair, in order (byte scans: attribute texts are short, and
-    /// `str::find` costs more per call than the scan).
-    fn pairs(self) -> impl Iterator<Item = Result<(&'a str, &'a str), String>> {
-        let mut rest = self.0;
-        std::iter::from_fn(move || {
-            rest = rest.trim_ascii_start();
-            if rest.is_empty() {
-                return None;
-            }
-            let b = rest.as_bytes();
-            let Some(eq) = b.iter().position(|&c| c == b'=') else {
-                return Some(Err(format!(
-                    "attribute without a value near '{}'",
-                    clip(rest)
-                )));
-            };
-            let name = rest[..eq].trim_ascii_end();
-            let mut v = eq + 1;
-            while b.get(v).is_some_and(u8::is_ascii_whitespace) {
-                v += 1;
-            }
-            let quote = match b.get(v) {
-                Some(&q @ (b'"' | b'\'')) => q,
-                _ => {
-                    return Some(Err(format!(
-                        "unquoted attribute value near '{}'",
-                        clip(rest)
-                    )));
-                }
-            };
-            let Some(len) = b[v + 1..].iter().position(|&c| c == quote) else {
-                return Some(Err(format!(
-                    "unterminated attribute value near '{}'",
-                    clip(rest)
-                )));
-            };
-            if name.is_empty() || name.bytes().any(|c| c.is_ascii_whitespace()) {
-                return Some(Err(format!("bad attribute name near '{}'", clip(rest))));
-            }
-            // Quotes and '=' are ASCII: these are char boundaries.
-            let value = &rest[v + 1..v + 1 + len];
-            rest = &rest[v + 1 + len + 1..];
-            Some(Ok((name, value)))
-        })
     }
 }
 
@@ -122,7 +65,8 @@ fn clip(s: &str) -> &str {
 
 /// Decode `&lt;` `&gt;` `&amp;` `&quot;` `&apos;` and `&#…;`; anything else is kept as written.
 pub fn unescape(s: &str) -> Cow<'_, str> {
-    if !s.contains('&') {
+    // A byte loop: values are a few bytes, shorter than a searcher takes to set up.
+    if !s.bytes().any(|c| c == b'&') {
         return Cow::Borrowed(s);
     }
     let mut out = String::with_capacity(s.len());
@@ -213,9 +157,13 @@ impl<'a> Iterator for Tokenizer<'a> {
             return None;
         }
         loop {
-            // std's search (no CPU feature probing, which costs a one-shot process more than
-            // the search).
-            let Some(lt) = self.s[self.pos..].find('<') else {
+            // A byte loop: between tags there is a newline and some indentation, shorter than
+            // a searcher takes to set up (and no CPU feature probing, which would cost a
+            // one-shot process more than the search).
+            let Some(lt) = self.s.as_bytes()[self.pos..]
+                .iter()
+                .position(|&c| c == b'<')
+            else {
                 self.done = true;
                 if let Some(name) = self.open.last() {
                     return Some(Err(format!("element <{name}> is never closed")));
@@ -253,50 +201,71 @@ impl<'a> Iterator for Tokenizer<'a> {
                 return self.err(e);
             }
         }
-        // A tag: find its end outside quoted attribute values.
-        let bytes = self.s.as_bytes();
-        let start = self.pos + 1;
-        let mut i = start;
-        let mut quote = 0u8;
-        while i < bytes.len() {
-            match bytes[i] {
-                b'"' | b'\'' if quote == 0 => quote = bytes[i],
-                q if q == quote => quote = 0,
-                b'>' if quote == 0 => break,
-                b'<' if quote == 0 => return self.err(format!("'<' inside a tag at byte {i}")),
-                _ => {}
-            }
+        self.tag()
+    }
+}
+
+impl<'a> Tokenizer<'a> {
+    /// The tag at `self.pos` (a `<` that opens no comment or declaration), read in one pass:
+    /// name, attributes, end. Each byte is looked at once (the tokenizer is most of what
+    /// parsing a 35 KB introspection costs a one-shot process).
+    fn tag(&mut self) -> Option<Result<Event<'a>, String>> {
+        let s = self.s;
+        let b = s.as_bytes();
+        let at = self.pos;
+        let mut i = at + 1;
+        let end_tag = b.get(i) == Some(&b'/');
+        if end_tag {
             i += 1;
         }
-        if i >= bytes.len() {
-            return self.err(format!("unterminated tag at byte {}", self.pos));
+        let name_start = i;
+        while b
+            .get(i)
+            .is_some_and(|&c| !c.is_ascii_whitespace() && !matches!(c, b'>' | b'/' | b'<'))
+        {
+            i += 1;
         }
-        let inner = &self.s[start..i];
-        self.pos = i + 1;
-        if let Some(name) = inner.strip_prefix('/') {
-            let name = name.trim_ascii_end();
+        // Delimiters are ASCII: every index here is a char boundary.
+        let name = &s[name_start..i];
+        let mut attrs = Attrs::EMPTY;
+        let empty = loop {
+            while b.get(i).is_some_and(u8::is_ascii_whitespace) {
+                i += 1;
+            }
+            match b.get(i) {
+                None => return self.err(format!("unterminated tag at byte {at}")),
+                Some(b'>') => {
+                    i += 1;
+                    break false;
+                }
+                Some(b'/') if !end_tag && b.get(i + 1) == Some(&b'>') => {
+                    i += 2;
+                    break true;
+                }
+                Some(b'<') => return self.err(format!("'<' inside a tag at byte {i}")),
+                Some(_) if end_tag => {
+                    return self.err(format!("an end tag with attributes at byte {at}"));
+                }
+                Some(_) => match attribute(s, i) {
+                    Ok((pair, next)) => {
+                        attrs.push(pair);
+                        i = next;
+                    }
+                    Err(e) => return self.err(e),
+                },
+            }
+        };
+        if name.is_empty() {
+            return self.err(format!("a tag without a name at byte {}", at + 1));
+        }
+        self.pos = i;
+        if end_tag {
             return match self.open.pop() {
                 Some(open) if open == name => Some(Ok(Event::End { name })),
                 Some(open) => self.err(format!("</{name}> closes <{open}>")),
                 None => self.err(format!("</{name}> closes nothing")),
             };
         }
-        let (inner, empty) = match inner.strip_suffix('/') {
-            Some(i) => (i, true),
-            None => (inner, false),
-        };
-        let name_end = inner
-            .bytes()
-            .position(|c| c.is_ascii_whitespace())
-            .unwrap_or(inner.len());
-        let name = &inner[..name_end];
-        if name.is_empty() {
-            return self.err(format!("a tag without a name at byte {start}"));
-        }
-        let attrs = match Attrs::split(&inner[name_end..]) {
-            Ok(a) => a,
-            Err(e) => return self.err(e),
-        };
         if self.open.is_empty() {
             self.roots += 1;
         }
@@ -305,6 +274,42 @@ impl<'a> Iterator for Tokenizer<'a> {
         }
         Some(Ok(Event::Start { name, attrs, empty }))
     }
+}
+
+/// The attribute that starts at byte `i` of `s` (not whitespace, not a tag's end): its name
+/// and raw value, and where the text after it starts.
+fn attribute(s: &str, mut i: usize) -> Result<((&str, &str), usize), String> {
+    let b = s.as_bytes();
+    let at = i;
+    let near = |j: usize| clip(&s[j..]).to_string();
+    while b.get(i).is_some_and(|&c| {
+        !c.is_ascii_whitespace() && !matches!(c, b'=' | b'>' | b'<' | b'/' | b'"' | b'\'')
+    }) {
+        i += 1;
+    }
+    let name = &s[at..i];
+    while b.get(i).is_some_and(u8::is_ascii_whitespace) {
+        i += 1;
+    }
+    if name.is_empty() {
+        return Err(format!("bad attribute name near '{}'", near(at)));
+    }
+    if b.get(i) != Some(&b'=') {
+        return Err(format!("attribute without a value near '{}'", near(at)));
+    }
+    i += 1;
+    while b.get(i).is_some_and(u8::is_ascii_whitespace) {
+        i += 1;
+    }
+    let quote = match b.get(i) {
+        Some(&q @ (b'"' | b'\'')) => q,
+        _ => return Err(format!("unquoted attribute value near '{}'", near(at))),
+    };
+    let Some(len) = b[i + 1..].iter().position(|&c| c == quote) else {
+        return Err(format!("unterminated attribute value near '{}'", near(at)));
+    };
+    let value = &s[i + 1..i + 1 + len];
+    Ok(((name, value), i + len + 2))
 }
 
 /// The names of the direct children of the document's root `<node>` (`<node name="x"/>`),
@@ -369,6 +374,61 @@ mod tests {
         }
         for good in ["<node/>", "<node></node>", " <node > </node > "] {
             assert_eq!(child_names(good).unwrap(), Vec::<String>::new(), "{good:?}");
+        }
+    }
+
+    /// The attributes one start tag gives, as `(name, raw value)`.
+    fn attrs_of(tag: &str) -> Result<Vec<(String, String)>, String> {
+        match Tokenizer::new(tag).next() {
+            Some(Ok(Event::Start { attrs, .. })) => Ok(attrs.pairs[..attrs.len]
+                .iter()
+                .map(|(n, v)| (n.to_string(), v.to_string()))
+                .collect()),
+            Some(Err(e)) => Err(e),
+            other => Err(format!("{other:?}")),
+        }
+    }
+
+    #[test]
+    fn attributes_are_read_in_one_pass() {
+        let pairs = |v: &[(&str, &str)]| -> Vec<(String, String)> {
+            v.iter()
+                .map(|(n, v)| (n.to_string(), v.to_string()))
+                .collect()
+        };
+        let good: [(&str, &[(&str, &str)]); 7] = [
+            ("<a/>", &[]),
+            ("<a x=\"1\"/>", &[("x", "1")]),
+            ("<a x = '1' y=\"2\">", &[("x", "1"), ("y", "2")]),
+            ("<a\tx=\"1\"\ny='2'  />", &[("x", "1"), ("y", "2")]),
+            // '>' and '/' inside a quoted value, a quote of the other kind
+            (
+                "<a x=\"b>c/d\" y='say \"hi\"'>",
+                &[("x", "b>c/d"), ("y", "say \"hi\"")],
+            ),
+            ("<a x=\"1\"y=\"2\"/>", &[("x", "1"), ("y", "2")]),
+            ("<a x=\"\">", &[("x", "")]),
+        ];
+        for (tag, want) in good {
+            assert_eq!(attrs_of(tag), Ok(pairs(want)), "{tag}");
+        }
+        let bad = [
+            "<a x>",
+            "<a x=1>",
+            "<a x=\"1>",
+            "<a =\"1\">",
+            "<a x=\"1\" / >",
+            "<a <b>",
+            "<>",
+            "<a x=\"1\"",
+            "<node></node x=\"1\">",
+        ];
+        for tag in bad {
+            let mut t = Tokenizer::new(tag);
+            let errs = std::iter::from_fn(|| t.next())
+                .filter(Result::is_err)
+                .count();
+            assert_eq!(errs, 1, "{tag}");
         }
     }
 

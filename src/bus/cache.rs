@@ -22,8 +22,8 @@ use std::sync::{Arc, Mutex, Weak};
 use std::time::{Duration, Instant};
 
 use crate::bus::connection::{Bus, CallError};
-use crate::bus::data::Data;
 use crate::bus::introspect::{Interface, Node};
+use crate::bus::wire::{self, Text};
 
 /// Objects kept at most.
 pub const MAX_ENTRIES: usize = 256;
@@ -122,7 +122,7 @@ impl IntrospectionCache {
             return Ok(n);
         }
         let xml = introspect_xml(bus, service, path).await?;
-        let node = Node::parse(&xml).map_err(|e| {
+        let node = Node::parse(xml.as_str()).map_err(|e| {
             CallError::Invalid(format!("cannot introspect {path} of {service}: {e}"))
         })?;
         drop(xml);
@@ -192,9 +192,9 @@ impl IntrospectionCache {
 }
 
 /// The raw introspection XML of one object.
-pub async fn introspect_xml(bus: &Bus, service: &str, path: &str) -> Result<String, CallError> {
+pub async fn introspect_xml(bus: &Bus, service: &str, path: &str) -> Result<Text, CallError> {
     let reply = bus
-        .call(
+        .call_message(
             service,
             path,
             Some("org.freedesktop.DBus.Introspectable"),
@@ -202,11 +202,12 @@ pub async fn introspect_xml(bus: &Bus, service: &str, path: &str) -> Result<Stri
             &[],
         )
         .await?;
-    match reply.values.into_iter().next() {
-        Some(Data::Str(s)) => Ok(s),
-        _ => Err(CallError::Invalid(format!(
+    match wire::string_body(&reply) {
+        Ok(Some(xml)) => Ok(xml),
+        Ok(None) => Err(CallError::Invalid(format!(
             "{service} answered Introspect on {path} with something other than a string"
         ))),
+        Err(e) => Err(CallError::Invalid(format!("malformed reply: {e}"))),
     }
 }
 

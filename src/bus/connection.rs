@@ -226,6 +226,46 @@ impl Bus {
         member: &str,
         args: &[Data],
     ) -> Result<Reply, CallError> {
+        match self
+            .send_call(opts, dest, path, iface, member, args)
+            .await?
+        {
+            Some(reply) => decode_reply(&reply),
+            None => Ok(Reply::default()),
+        }
+    }
+
+    /// Call `iface.member` and return the reply message itself, undecoded (a D-Bus error is
+    /// still an `Err`): for answers read in place, such as Introspect's XML.
+    pub async fn call_message(
+        &self,
+        dest: &str,
+        path: &str,
+        iface: Option<&str>,
+        member: &str,
+        args: &[Data],
+    ) -> Result<Message, CallError> {
+        let opts = CallOptions::default();
+        match self
+            .send_call(&opts, dest, path, iface, member, args)
+            .await?
+        {
+            Some(reply) if reply.message_type() == MsgType::Error => Err(reply_error(&reply)),
+            Some(reply) => Ok(reply),
+            None => Err(CallError::Invalid("the call expected no reply".into())),
+        }
+    }
+
+    /// Send a call; its reply, unless `opts` says none is expected.
+    async fn send_call(
+        &self,
+        opts: &CallOptions,
+        dest: &str,
+        path: &str,
+        iface: Option<&str>,
+        member: &str,
+        args: &[Data],
+    ) -> Result<Option<Message>, CallError> {
         let live = self.live().await?;
         check_names(dest, path, iface, member)?;
         let timeout = opts.timeout.unwrap_or(self.timeout);
@@ -253,7 +293,7 @@ impl Bus {
                 .send(&msg)
                 .await
                 .map_err(|e| CallError::Connection(format!("sending failed: {e}")))?;
-            return Ok(Reply::default());
+            return Ok(None);
         }
         let serial = msg.primary_header().serial_num().get();
         let (tx, rx) = oneshot::channel();
@@ -282,7 +322,7 @@ impl Bus {
                 });
             }
         };
-        decode_reply(&reply)
+        Ok(Some(reply))
     }
 
     /// Send signal `iface.member` from `path` with already typed arguments (busctl's `emit`):
@@ -374,21 +414,30 @@ impl Bus {
 
 /// Turn a reply message into values, or into the peer's error.
 fn decode_reply(msg: &Message) -> Result<Reply, CallError> {
+    if msg.message_type() == MsgType::Error {
+        return Err(reply_error(msg));
+    }
     let (_, values) = wire::decode_message(msg)
         .map_err(|e| CallError::Invalid(format!("malformed reply: {e}")))?;
-    if msg.message_type() == MsgType::Error {
-        let header = msg.header();
-        let name = header
-            .error_name()
-            .map(|n| n.to_string())
-            .unwrap_or_else(|| "org.freedesktop.DBus.Error.Failed".into());
-        let message = match values.first() {
-            Some(Data::Str(s)) => s.clone(),
-            _ => String::new(),
-        };
-        return Err(CallError::Dbus { name, message });
-    }
     Ok(Reply { values })
+}
+
+/// What an error reply says: its name and its text.
+fn reply_error(msg: &Message) -> CallError {
+    let values = match wire::decode_message(msg) {
+        Ok((_, values)) => values,
+        Err(e) => return CallError::Invalid(format!("malformed reply: {e}")),
+    };
+    let header = msg.header();
+    let name = header
+        .error_name()
+        .map(|n| n.to_string())
+        .unwrap_or_else(|| "org.freedesktop.DBus.Error.Failed".into());
+    let message = match values.into_iter().next() {
+        Some(Data::Str(s)) => s,
+        _ => String::new(),
+    };
+    CallError::Dbus { name, message }
 }
 
 /// Reject names and paths the bus would refuse, with a message that says which one.

@@ -68,7 +68,7 @@ async fn walk(bus: &Bus, service: &str) -> Result<Discovery, CallError> {
             break;
         };
         let children = reply.map_err(|e| super::error_message(&e)).and_then(|xml| {
-            child_names(&xml)
+            child_names(xml.as_str())
                 .map_err(|e| format!("the peer sent malformed introspection data ({e})"))
         });
         match children {

@@ -26,7 +26,7 @@ pub fn run(ctx: &mut Context<'_>, inv: &Invocation) -> Result<Value, Error> {
                 )
             })?;
         // busctl's puts(): the text and a newline.
-        writeln!(ctx.out, "{xml}")?;
+        writeln!(ctx.out, "{}", xml.as_str())?;
         return Ok(Value::None);
     }
     // busctl always asks afresh; so do we, and refresh the cache for completion on the way.

@@ -138,7 +138,7 @@ fn property_table(it: &Interp, bus: Option<&Bus>, name: &str) -> R<Arc<PropertyT
         systemd::SERVICE,
         &path,
     ))?;
-    let node = Node::parse(&xml).map_err(Error::new)?;
+    let node = Node::parse(xml.as_str()).map_err(Error::new)?;
     let table = PropertyTable::from_node(&node);
     if table.is_empty() {
         return Err(Error::new(format!(

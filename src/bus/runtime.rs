@@ -205,3 +205,83 @@ impl Runtime for ReadOnlyWatch {
         })
     }
 }
+
+/// A signal heard inside the runtime: the socket [`crate::term::signals::listener`] gives,
+/// registered with the runtime that is current when this is made. Signals that came while
+/// nobody waited are not lost: the next [`SignalStream::recv`] returns at once.
+pub struct SignalStream(tokio::net::UnixStream);
+
+impl SignalStream {
+    /// Call it inside a runtime (its reactor watches the socket).
+    pub fn new(fd: std::os::fd::BorrowedFd<'_>) -> io::Result<SignalStream> {
+        let sock = std::os::unix::net::UnixStream::from(fd.try_clone_to_owned()?);
+        Ok(SignalStream(tokio::net::UnixStream::from_std(sock)?))
+    }
+
+    /// The next signal (every one that came since the last call counts as one).
+    pub async fn recv(&self) -> io::Result<()> {
+        let mut buf = [0u8; 64];
+        loop {
+            self.0.readable().await?;
+            match self.0.try_read(&mut buf) {
+                Ok(0) => return Err(io::ErrorKind::UnexpectedEof.into()),
+                Ok(_) => {
+                    while matches!(self.0.try_read(&mut buf), Ok(n) if n > 0) {}
+                    return Ok(());
+                }
+                Err(e) if e.kind() == io::ErrorKind::WouldBlock => {}
+                Err(e) => return Err(e),
+            }
+        }
+    }
+
+    /// Like [`SignalStream::recv`], but a stream that failed (or none) never returns.
+    pub async fn next(this: Option<&SignalStream>) {
+        if let Some(s) = this
+            && s.recv().await.is_ok()
+        {
+            return;
+        }
+        std::future::pending().await
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::os::fd::AsRawFd;
+
+    #[test]
+    fn a_signal_wakes_the_wait_even_one_that_came_before_it() {
+        use crate::term::signals::{SIGWINCH, listener};
+        let rt = tokio::runtime::Builder::new_current_thread()
+            .enable_all()
+            .build()
+            .unwrap();
+        let within = |s: &SignalStream| {
+            rt.block_on(tokio::time::timeout(Duration::from_secs(2), s.recv()))
+                .is_ok()
+        };
+        let _in = rt.enter();
+        let s = SignalStream::new(listener(SIGWINCH).unwrap()).unwrap();
+        // SIGWINCH is ignored by default: raising it here harms nothing.
+        nix::sys::signal::raise(nix::sys::signal::Signal::SIGWINCH).unwrap();
+        nix::sys::signal::raise(nix::sys::signal::Signal::SIGWINCH).unwrap();
+        assert!(within(&s), "a signal raised before the wait");
+        // Two that came together count once; then nothing until the next.
+        let quiet = rt.block_on(tokio::time::timeout(Duration::from_millis(100), s.recv()));
+        assert!(quiet.is_err());
+        let t = std::thread::spawn(|| {
+            std::thread::sleep(Duration::from_millis(50));
+            nix::sys::signal::kill(nix::unistd::Pid::this(), nix::sys::signal::Signal::SIGWINCH)
+                .unwrap();
+        });
+        assert!(within(&s), "a signal that comes during the wait");
+        t.join().unwrap();
+        // The listener is one per signal, for the process.
+        assert_eq!(
+            listener(SIGWINCH).unwrap().as_raw_fd(),
+            listener(SIGWINCH).unwrap().as_raw_fd()
+        );
+    }
+}

@@ -25,12 +25,13 @@ use std::time::Duration;
 use crate::bus::cache::IntrospectionCache;
 use crate::bus::connection::{Bus, BusTarget, CallError};
 use crate::bus::introspect::Node;
+use crate::bus::runtime::SignalStream;
 
 pub struct Session {
     /// Made by the first wait ([`Session::rt`]).
     rt: std::sync::OnceLock<tokio::runtime::Runtime>,
-    /// Set once tokio's SIGINT handler is installed.
-    sigint: std::sync::OnceLock<()>,
+    /// Ctrl-C, for waits on the bus (made with the runtime; `None` if the socket failed).
+    sigint: std::sync::OnceLock<Option<SignalStream>>,
     pub bus: Arc<Bus>,
     pub cache: Arc<IntrospectionCache>,
     /// Other machines' buses (`object(..., machine="x")`), connected on first use.
@@ -98,13 +99,19 @@ impl Session {
     ) -> Result<T, CallError> {
         let mut fut = std::pin::pin!(fut);
         let rt = self.rt()?;
-        // Ctrl-C is ours from the first wait on: tokio's handler stays for the process, so a
+        // Ctrl-C is ours from the first wait on: the handler stays for the process, so a
         // Ctrl-C that comes while a call is being sent is never the default (death).
-        self.sigint.get_or_init(|| {
-            crate::term::signals::install_interrupt();
-            let _in = rt.enter();
-            let _ = tokio::signal::unix::signal(tokio::signal::unix::SignalKind::interrupt());
-        });
+        let sigint = self
+            .sigint
+            .get_or_init(|| {
+                use crate::term::signals;
+                signals::install_interrupt();
+                let _in = rt.enter();
+                signals::listener(signals::SIGINT)
+                    .and_then(SignalStream::new)
+                    .ok()
+            })
+            .as_ref();
         // What is ready at once (an introspection from the cache, say) needs no turn of the
         // scheduler: one poll, inside the runtime's context, with nobody to wake; otherwise the
         // same future goes on below and is polled again at once.
@@ -120,10 +127,10 @@ impl Session {
                 tokio::select! {
                     // A Ctrl-C and a reply at the same turn: the Ctrl-C wins.
                     biased;
-                    _ = tokio::signal::ctrl_c() => {
-                        // Tokio hears of a SIGINT at its next turn, even one that came while
-                        // nothing waited (and stopped a loop of the evaluator, which took the
-                        // interrupt flag then): only a Ctrl-C not yet taken interrupts.
+                    () = SignalStream::next(sigint) => {
+                        // The socket holds a SIGINT that came while nothing waited (and stopped
+                        // a loop of the evaluator, which took the interrupt flag then): only a
+                        // Ctrl-C not yet taken interrupts.
                         if crate::term::signals::take_interrupt() {
                             return Err(CallError::Interrupted);
                         }

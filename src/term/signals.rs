@@ -3,8 +3,8 @@
 //! Why a flag: a SIGINT handler may do nothing but set an atomic. The evaluator checks the
 //! flag at every loop iteration and function call (and `time.sleep` while it waits), so
 //! Ctrl-C stops CPU-bound work within milliseconds and surfaces as KeyboardInterrupt, whether
-//! or not a bus call ran before. Bus calls keep their own Ctrl-C handling (tokio's, on the
-//! same signal: both are registered through signal-hook-registry, which chains them).
+//! or not a bus call ran before. Bus calls wait on Ctrl-C through a socket ([`listener`]): both
+//! actions are registered through signal-hook-registry, which chains them.
 //!
 //! Why a thread for SIGTERM/SIGHUP/SIGQUIT: restoring the terminal and saving history are
 //! not async-signal-safe; signal-hook's iterator delivers the signal to a normal thread that
@@ -21,7 +21,7 @@
 //! default action (SIGABRT still dumps core), unless the shell itself owns that signal (the
 //! termination thread's SIGTERM/SIGHUP/SIGQUIT).
 
-use std::os::fd::{AsRawFd, BorrowedFd, OwnedFd};
+use std::os::fd::{AsFd, AsRawFd, BorrowedFd, OwnedFd};
 use std::sync::atomic::{AtomicBool, AtomicI32, AtomicU8, Ordering};
 use std::sync::{Arc, Mutex, OnceLock};
 
@@ -101,6 +101,7 @@ pub fn raise_interrupt(t: std::thread::ThreadId) {
 }
 
 pub const SIGINT: i32 = signal_hook::consts::SIGINT;
+pub const SIGWINCH: i32 = signal_hook::consts::SIGWINCH;
 
 /// The signals that end an interactive session.
 pub const TERMINATING: &[i32] = &[
@@ -354,6 +355,29 @@ pub fn take_pending() -> Vec<i32> {
         .filter(|&i| PENDING[i].swap(false, Ordering::SeqCst))
         .map(|i| i as i32)
         .collect()
+}
+
+/// A socket that receives a byte each time `sig` arrives, for an async wait to select on
+/// (a bus call's Ctrl-C, a forwarded terminal's new size): signal-hook's action writes the
+/// byte, the waiter's runtime reads it. One per signal for the whole process, made on first
+/// use: an action may run on any thread at any time, so its socket is never closed.
+///
+/// Why not tokio's signals: tokio's driver sets up a registry of every signal in each runtime
+/// (65 channels, a third of the runtime's start-up in a one-shot process), for the two we need.
+pub fn listener(sig: i32) -> std::io::Result<BorrowedFd<'static>> {
+    static LISTENERS: Mutex<Vec<(i32, &'static OwnedFd)>> = Mutex::new(Vec::new());
+    let mut all = LISTENERS.lock().unwrap_or_else(|e| e.into_inner());
+    if let Some(&(_, fd)) = all.iter().find(|(s, _)| *s == sig) {
+        return Ok(fd.as_fd());
+    }
+    let (read, write) = std::os::unix::net::UnixStream::pair()?;
+    read.set_nonblocking(true)?;
+    write.set_nonblocking(true)?;
+    let write: &'static OwnedFd = Box::leak(Box::new(OwnedFd::from(write)));
+    signal_hook::low_level::pipe::register_raw(sig, write.as_raw_fd())?;
+    let read: &'static OwnedFd = Box::leak(Box::new(OwnedFd::from(read)));
+    all.push((sig, read));
+    Ok(read.as_fd())
 }
 
 /// What a wait can poll to wake when a handled signal arrives (None before any handler).

@@ -17,6 +17,7 @@ use super::{Bound, Builtin, Func, R};
 use crate::bus::connection::{Bus, BusTarget, CallError};
 use crate::bus::data::Data;
 use crate::bus::introspect::Node;
+use crate::bus::runtime::SignalStream;
 use crate::lang::convert::{exec_commands, property_data, property_list};
 use crate::lang::error::{Error, Kind};
 use crate::lang::interp::Interp;
@@ -665,8 +666,9 @@ fn forward_pty(
     .map_err(|e| Error::new(format!("run(): cannot forward the terminal: {e}")))?;
     let s = it.session.clone();
     let r = s.block_on(async {
-        let mut winch =
-            tokio::signal::unix::signal(tokio::signal::unix::SignalKind::window_change()).ok();
+        let winch = crate::term::signals::listener(crate::term::signals::SIGWINCH)
+            .and_then(SignalStream::new)
+            .ok();
         let exit = transient::wait_exit(bus, started);
         tokio::pin!(exit);
         loop {
@@ -680,7 +682,7 @@ fn forward_pty(
                     let x = (&mut exit).await;
                     break x.map(Outcome::Exited);
                 }
-                Some(()) = async { match winch.as_mut() { Some(w) => w.recv().await, None => std::future::pending().await } } => {
+                () = SignalStream::next(winch.as_ref()) => {
                     if let Some(out) = stdout {
                         let _ = pty.copy_window_size(borrow_fd(out));
                     }

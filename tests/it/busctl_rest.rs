@@ -959,6 +959,8 @@ fn watch_shows_the_transitions_of_a_restart() {
     wait_for("  ActiveState: active");
     sb.exec_ok(&["systemctl", "restart", &unit]);
     wait_for("SubState: dead → running");
+    // systemd removes the job after the unit is running again: Ctrl-C only once it is shown.
+    wait_for("JobRemoved");
     let _ = nix::sys::signal::kill(
         nix::unistd::Pid::from_raw(child.id() as i32),
         nix::sys::signal::Signal::SIGINT,

@@ -93,30 +93,52 @@ impl Store {
     }
 }
 
-/// Where each entry of the file is, without its text: the text is read back (`pread`) when
-/// rustyline asks for an entry. A 10,000-entry history is then 80 KB of offsets read through
-/// one 64 KiB buffer, instead of its whole text in fresh memory (in a virtual machine, getting
-/// 650 KB of new pages cost more than reading them).
+/// The file's entries, without their text: at load only counted (what the prompt needs
+/// before it is drawn: rustyline asks the history's length first), then located on first use
+/// (Up, a search), their text read back (`pread`) when asked for. A 10,000-entry history is
+/// then one pass through a 16 KiB buffer before the prompt; its 80 KB of offsets are made when
+/// someone goes looking, and only then.
 #[derive(Default, Debug)]
 struct Index {
     /// The file as it was opened: another shell that saves since renames a new file over
     /// it, so this one stays as it was (one that truncates it makes reads come up short, and
     /// those entries are left out).
     file: Option<File>,
-    /// Byte ranges of the entries, escaped as in the file.
-    spans: Vec<(u32, u32)>,
+    /// The bytes that were counted: entries another shell appends later are not ours.
+    size: u64,
+    /// Entries in those bytes.
+    count: usize,
+    /// Entries left out at the start (beyond [`MAX_ENTRIES`], or cleared).
+    skip: usize,
+    /// Byte ranges of the entries, escaped as in the file: found on first use.
+    spans: OnceCell<Vec<(u32, u32)>>,
     /// `#V2` format: `\n` and `\\` escaped.
     v2: bool,
 }
 
 impl Index {
     fn len(&self) -> usize {
-        self.spans.len()
+        self.count - self.skip
+    }
+
+    fn spans(&self) -> &[(u32, u32)] {
+        let all = self.spans.get_or_init(|| {
+            let mut spans = Vec::with_capacity(self.count);
+            if let Some(f) = &self.file {
+                // A read that fails now (the disk, a truncation) finds fewer entries; the
+                // missing ones read as nothing.
+                let _ = scan(f, self.size, |at, len| {
+                    spans.push((off(at as usize), off(at as usize + len)));
+                });
+            }
+            spans
+        });
+        all.get(self.skip..).unwrap_or_default()
     }
 
     fn get(&self, i: usize) -> Option<String> {
         use std::os::unix::fs::FileExt;
-        let (start, end) = *self.spans.get(i)?;
+        let (start, end) = *self.spans().get(i)?;
         let mut raw = vec![0; (end - start) as usize];
         self.file
             .as_ref()?
@@ -131,30 +153,38 @@ impl Index {
     }
 
     fn keep_last(&mut self, n: usize) {
-        let drop = self.len().saturating_sub(n);
-        self.spans.drain(..drop);
+        self.skip = self.count.saturating_sub(n);
     }
 }
 
-/// Index `f`: every non-empty line that is UTF-8 (after the `#V2` header), and the first line
-/// that is not, if any (1-based).
-fn index(mut f: File) -> std::io::Result<(Index, Option<usize>)> {
-    let size = f.metadata()?.len();
-    if size >= MAX_FILE {
-        return Err(std::io::Error::other("it is 4 GiB or more"));
-    }
-    // Room for the entries of a typical history (about 32 bytes a line) at once: growing the
-    // index by doubling copied it a dozen times.
-    let mut idx = Index {
-        spans: Vec::with_capacity((size / 32) as usize + 16),
-        ..Index::default()
+/// What one pass over a history file saw.
+struct Scanned {
+    /// It starts with the `#V2` header.
+    v2: bool,
+    /// The first line that is not UTF-8, if any (1-based).
+    bad: Option<usize>,
+}
+
+/// Every entry of the first `size` bytes of `f` (a non-empty UTF-8 line after the `#V2`
+/// header), in order, as (offset, length), read with `pread` (the file's position is left
+/// alone, so a second pass sees the same).
+fn scan(f: &File, size: u64, mut entry: impl FnMut(u64, usize)) -> std::io::Result<Scanned> {
+    use std::os::unix::fs::FileExt;
+    let mut seen = Scanned {
+        v2: false,
+        bad: None,
     };
-    let mut bad = None;
-    let mut buf = vec![0u8; 64 * 1024];
+    // Small: its pages are new memory, which in a virtual machine costs more than more reads.
+    let mut buf = vec![0u8; 16 * 1024];
     let (mut filled, mut base, mut lineno) = (0usize, 0u64, 0usize);
     let mut eof = false;
     while !eof {
-        let n = f.read(&mut buf[filled..])?;
+        let want = (buf.len() - filled).min((size - base - filled as u64) as usize);
+        let n = if want == 0 {
+            0
+        } else {
+            f.read_at(&mut buf[filled..filled + want], base + filled as u64)?
+        };
         filled += n;
         eof = n == 0;
         // Complete lines only; the rest waits for the next read (at the end: the last line).
@@ -181,25 +211,41 @@ fn index(mut f: File) -> std::io::Result<(Index, Option<usize>)> {
             start = end + 1;
             lineno += 1;
             if at == 0 && line == HEADER.as_bytes() {
-                idx.v2 = true;
+                seen.v2 = true;
                 continue;
             }
             if line.is_empty() {
                 continue;
             }
             if !all_text && std::str::from_utf8(line).is_err() {
-                bad.get_or_insert(lineno);
+                seen.bad.get_or_insert(lineno);
                 continue;
             }
-            idx.spans
-                .push((off(at as usize), off(at as usize + line.len())));
+            entry(at, line.len());
         }
         buf.copy_within(cut..filled, 0);
         filled -= cut;
         base += cut as u64;
     }
-    idx.file = Some(f);
-    Ok((idx, bad))
+    Ok(seen)
+}
+
+/// Count the entries of `f` (see [`scan`]); the first line that is not UTF-8, if any.
+fn index(f: File) -> std::io::Result<(Index, Option<usize>)> {
+    let size = f.metadata()?.len();
+    if size >= MAX_FILE {
+        return Err(std::io::Error::other("it is 4 GiB or more"));
+    }
+    let mut count = 0;
+    let seen = scan(&f, size, |_, _| count += 1)?;
+    let idx = Index {
+        file: Some(f),
+        size,
+        count,
+        v2: seen.v2,
+        ..Index::default()
+    };
+    Ok((idx, seen.bad))
 }
 
 /// What reading the file gave.

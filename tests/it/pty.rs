@@ -591,6 +591,60 @@ fn pty_terminal_restored_and_history_private() {
     p.line("exit");
 }
 
+/// A history written before the shell starts is counted before the prompt and read when Up
+/// goes looking: the last entry first, escapes decoded, empty and damaged lines skipped, an
+/// entry appended by another shell meanwhile not among ours.
+#[test]
+fn pty_up_recalls_entries_of_a_history_file_written_before() {
+    let home = tempfile::Builder::new()
+        .prefix("rustemd-pty-")
+        .tempdir()
+        .expect("tempdir");
+    let dir = home.path().join("state/rustemd-shell");
+    std::fs::create_dir_all(&dir).unwrap();
+    use std::os::unix::fs::PermissionsExt;
+    std::fs::set_permissions(&dir, std::fs::Permissions::from_mode(0o700)).unwrap();
+    let mut text = b"#V2\n".to_vec();
+    for i in 0..5000 {
+        text.extend_from_slice(format!("{i} + 1\n").as_bytes());
+    }
+    text.extend_from_slice(b"\n\xff\xfe damaged\n");
+    // `len('a\\b')`, its two backslashes escaped in the file.
+    text.extend_from_slice(br"len('a\\\\b')");
+    text.extend_from_slice(b"\n40 + 2\n");
+    let hist = dir.join("history");
+    std::fs::write(&hist, &text).unwrap();
+    std::fs::set_permissions(&hist, std::fs::Permissions::from_mode(0o600)).unwrap();
+    let mut cmd = Command::new(BIN);
+    cmd.arg("--address").arg(PrivateBus::shared().address());
+    let mut p = Pty::spawn_cmd(cmd, home);
+    p.expect_text(PROMPT);
+    // Another shell appends after we counted: not one of ours.
+    std::fs::OpenOptions::new()
+        .append(true)
+        .open(&hist)
+        .unwrap()
+        .write_all(b"'appended later'\n")
+        .unwrap();
+    const UP: &str = "\x1b[A";
+    p.send(UP);
+    p.send("\r");
+    p.expect_line("42");
+    p.expect_prompt();
+    // The entry before it, its escapes decoded (the repeated `40 + 2` was not added again).
+    p.send(&UP.repeat(2));
+    p.send("\r");
+    p.expect_line("3");
+    p.expect_prompt();
+    // Past this session's line, that one and `40 + 2`: the damaged and empty lines are
+    // skipped, the entry before them comes.
+    p.send(&UP.repeat(4));
+    p.send("\r");
+    p.expect_line("5000");
+    p.expect_prompt();
+    p.send(CTRL_D);
+}
+
 /// The emulated screen applies what rustyline emits (cursor moves, erase to end of line) and
 /// keeps no colours, titles or modes in the text.
 #[test]

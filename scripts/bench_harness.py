@@ -222,10 +222,13 @@ def drain(fd):
             return
 
 
-def rss_kib(pid):
+def rss_kib(pid, field="VmRSS"):
+    """Resident memory (KiB): VmRSS, or RssAnon, the part that is the process's own (VmRSS
+    also counts the pages of its program and libraries it maps from the page cache, shared
+    with every other process and as many as the kernel maps around each fault)."""
     with open(f"/proc/{pid}/status") as f:
         for line in f:
-            if line.startswith("VmRSS:"):
+            if line.startswith(field + ":"):
                 return int(line.split()[1])
     return 0
 
@@ -237,7 +240,7 @@ def session(argv, prompt, then=None):
     ok, _ = read_until(fd, prompt)
     start = time.perf_counter() - t0 if ok else None
     time.sleep(0.05)  # an idle prompt (the background connect done)
-    rss = rss_kib(pid)
+    rss = (rss_kib(pid), rss_kib(pid, "RssAnon"))
     extra = then(pid, fd) if (ok and then) else None
     drain(fd)
     t1 = time.perf_counter()
@@ -287,7 +290,8 @@ def startup():
         v = [x for x in v if x[0] is not None]
         res[k] = {
             "start": summary([x[0] for x in v]),
-            "rss_mib": summary([x[1] for x in v], 1 / 1024),
+            "rss_mib": summary([x[1][0] for x in v], 1 / 1024),
+            "anon_mib": summary([x[1][1] for x in v], 1 / 1024),
             "exit": summary([x[2] for x in v if x[2] is not None]),
         }
     return res
@@ -331,7 +335,7 @@ def memory_100_units():
 
     ours = []
     for _ in range(rounds(3)):
-        _, rss0, _, rss100 = session([OURS], PROMPT, introspect_all)
+        _, (rss0, _), _, rss100 = session([OURS], PROMPT, introspect_all)
         if rss100:
             ours.append((rss0, rss100))
     res = {"units": len(names)}

@@ -58,8 +58,8 @@ impl Session {
         }
     }
 
-    /// The runtime, made on first use (an epoll instance, a waker, the signal and time
-    /// drivers: work a prompt that is only looked at does not need).
+    /// The runtime, made on first use (an epoll instance, a waker, the time driver: work a
+    /// prompt that is only looked at does not need).
     fn rt(&self) -> Result<&tokio::runtime::Runtime, CallError> {
         if let Some(rt) = self.rt.get() {
             return Ok(rt);

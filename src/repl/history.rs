@@ -6,10 +6,11 @@
 //! chmods and rewrites a link's target), and waits without limit for a file lock another
 //! process holds. Here:
 //!
-//! * The file is read once, into one buffer whose pages are made present in one go (page
-//!   faults, not reading, are what a large history costs in a virtual machine), and entries
-//!   are offsets into it: about the file's size in memory, no allocation per entry. A thread
-//!   of its own was tried and measured: starting it cost as much as the reading.
+//! * Before the prompt the file's entries are only counted (rustyline asks the length before
+//!   it draws), through a small buffer: new pages, not reading, are what a large history costs
+//!   in a virtual machine. Where each entry is, is found on first use (Up, a search), and its
+//!   text read back when shown: no allocation per entry, nothing kept but offsets. A thread of
+//!   its own was tried and measured: starting it cost as much as the reading.
 //! * The file is opened with `O_NOFOLLOW` and must belong to us; the directory too. A path
 //!   from an empty `HOME` or a relative `XDG_STATE_HOME` is no path at all: history is then
 //!   off rather than written into the current directory.

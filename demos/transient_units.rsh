@@ -8,9 +8,12 @@ unit = pystemd.run(["/usr/bin/sleep", "infinity"])
 unit
 #> <unit rustemd....service org.freedesktop.systemd1 at /org/freedesktop/systemd1/unit/rustemd...>
 
-# run() returns when the start job is done: the main process is there.
+# run() returns when the start job is done: the main process is there. systemd forked it;
+# until it executes the command (a moment later) it is named "(sleep)".
 unit.Service.MainPID > 0
 #> True
+import time
+while any(cmd.startswith('"(') for path, pid, cmd in unit.Service.GetProcesses()): time.sleep(0.02)
 [cmd for path, pid, cmd in unit.Service.GetProcesses()]
 #> ['/usr/bin/sleep infinity']
 unit.Id.startswith("rustemd") and unit.Id.endswith(".service")

@@ -201,10 +201,14 @@ fn run_lifecycle_options() {
 
 #[test]
 fn workshop_transient_lines_give_the_workshop_answers() {
+    // The start job is done once systemd has forked the main process; it is named "(sleep)"
+    // until it executes the command. A person typing is slower than that; the test waits.
     let r = run(r#"import pystemd.run
 pystemd.run(["/usr/bin/sleep", "infinity"])
 unit = _
 unit.Service.MainPID > 0
+import time
+while any(c.startswith('"(') for p, i, c in unit.Service.GetProcesses()): time.sleep(0.02)
 procs = unit.Service.GetProcesses()
 procs[0][2]
 procs[0][0] == '/system.slice/' + unit.Unit.Id

@@ -140,11 +140,29 @@ impl Pty {
             .prefix("rustemd-pty-")
             .tempdir()
             .expect("tempdir");
+        Pty::shell_in(home)
+    }
+
+    /// The shell at its prompt, with `home` as its HOME (prepared by the test).
+    #[track_caller]
+    fn shell_in(home: tempfile::TempDir) -> Pty {
         let mut cmd = Command::new(BIN);
         cmd.arg("--address").arg(PrivateBus::shared().address());
         let mut p = Pty::spawn_cmd(cmd, home);
         p.expect_text(PROMPT);
         p
+    }
+
+    /// Type `stmt` (a loop that runs until stopped), press Ctrl-C once it runs, and wait
+    /// for KeyboardInterrupt and a fresh prompt.
+    #[track_caller]
+    fn interrupt(&mut self, stmt: &str) {
+        self.line(stmt);
+        std::thread::sleep(Duration::from_millis(300));
+        self.send(CTRL_C);
+        self.wait_until("KeyboardInterrupt and the prompt", WAIT, |v| {
+            v.text().contains("KeyboardInterrupt") && v.is_fresh_prompt()
+        });
     }
 
     #[track_caller]
@@ -615,10 +633,7 @@ fn pty_up_recalls_entries_of_a_history_file_written_before() {
     let hist = dir.join("history");
     std::fs::write(&hist, &text).unwrap();
     std::fs::set_permissions(&hist, std::fs::Permissions::from_mode(0o600)).unwrap();
-    let mut cmd = Command::new(BIN);
-    cmd.arg("--address").arg(PrivateBus::shared().address());
-    let mut p = Pty::spawn_cmd(cmd, home);
-    p.expect_text(PROMPT);
+    let mut p = Pty::shell_in(home);
     // Another shell appends after we counted: not one of ours.
     std::fs::OpenOptions::new()
         .append(true)
@@ -758,12 +773,7 @@ fn pty_ctrl_c_stops_while_true_before_and_after_a_bus_call() {
             p.expect_line("'constant'");
             p.expect_prompt();
         }
-        p.line(&format!("while True: {body}"));
-        std::thread::sleep(Duration::from_millis(300));
-        p.send(CTRL_C);
-        p.wait_until("KeyboardInterrupt and the prompt", WAIT, |v| {
-            v.text().contains("KeyboardInterrupt") && v.is_fresh_prompt()
-        });
+        p.interrupt(&format!("while True: {body}"));
         p.line("kept");
         p.expect_line("'still here'");
     }
@@ -781,12 +791,7 @@ fn ctrl_c_that_stopped_a_loop_does_not_interrupt_the_next_bus_call() {
     p.line("x.Test1.Slow(3)");
     p.expect_line("3");
     p.expect_prompt();
-    p.line("while True: n = 1");
-    std::thread::sleep(Duration::from_millis(300));
-    p.send(CTRL_C);
-    p.wait_until("KeyboardInterrupt and the prompt", WAIT, |v| {
-        v.text().contains("KeyboardInterrupt") && v.is_fresh_prompt()
-    });
+    p.interrupt("while True: n = 1");
     p.line("x.Test1.Slow(7)");
     p.expect_line("7");
     p.assert_alive();

@@ -6,19 +6,22 @@
 //! chmods and rewrites a link's target), and waits without limit for a file lock another
 //! process holds. Here:
 //!
-//! * Before the prompt the file's entries are only counted (rustyline asks the length before
-//!   it draws), through a small buffer: new pages, not reading, are what a large history costs
-//!   in a virtual machine. Where each entry is, is found on first use (Up, a search), and its
-//!   text read back when shown: no allocation per entry, nothing kept but offsets. A thread of
-//!   its own was tried and measured: starting it cost as much as the reading.
+//! * Before the prompt the file is only opened: rustyline asks the history's length before
+//!   it draws, and is told [`MAX_ENTRIES`] slots, the newest entry in the last (indices count
+//!   from the end, as Up walks; the slots before the oldest entry are empty). Where each entry
+//!   is, is found on first use (Up, a search, saving this session's lines), in one pass
+//!   through a small buffer, and its text read back when shown: no allocation per entry,
+//!   nothing kept but offsets. Counting the entries before the prompt cost 0.17 ms for
+//!   10,000; a thread of its own to read them cost as much as the reading.
 //! * The file is opened with `O_NOFOLLOW` and must belong to us; the directory too. A path
 //!   from an empty `HOME` or a relative `XDG_STATE_HOME` is no path at all: history is then
 //!   off rather than written into the current directory.
 //! * Saving takes a lock file beside the history, waiting at most [`LOCK_WAIT`]; then it
 //!   appends this session's lines, or, when the file must be trimmed or repaired, writes a
 //!   temporary file and renames it over the old one. Nothing new, nothing written.
-//! * A damaged file (invalid UTF-8, bad escapes) is reported once: its readable lines are
-//!   kept and the file is rewritten clean on exit.
+//! * A damaged file (invalid UTF-8) is reported once, when it is read: its readable lines
+//!   are kept and the file is rewritten clean on exit. One neither read nor added to is left
+//!   as it is.
 //!
 //! The file format is rustyline's (`#V2`, one entry a line, `\n` and `\\` escaped), so a
 //! history written by earlier versions reads as before.
@@ -94,67 +97,102 @@ impl Store {
     }
 }
 
-/// The file's entries, without their text: at load only counted (what the prompt needs
-/// before it is drawn: rustyline asks the history's length first), then located on first use
-/// (Up, a search), their text read back (`pread`) when asked for. A 10,000-entry history is
-/// then one pass through a 16 KiB buffer before the prompt; its 80 KB of offsets are made when
-/// someone goes looking, and only then.
+/// The file's entries, without their text. Nothing is read before the prompt: the file is
+/// opened and its size taken, and rustyline is told there are [`MAX_ENTRIES`] slots, the
+/// newest entry in the last one (indices count from the end, as Up walks). Where each entry
+/// is, is found on first use (Up, a search, saving this session's lines), its text read back
+/// (`pread`) when asked for; slots before the oldest entry are empty.
 #[derive(Default, Debug)]
 struct Index {
     /// The file as it was opened: another shell that saves since renames a new file over
     /// it, so this one stays as it was (one that truncates it makes reads come up short, and
     /// those entries are left out).
     file: Option<File>,
-    /// The bytes that were counted: entries another shell appends later are not ours.
+    /// The bytes that are ours: entries another shell appends later are not.
     size: u64,
-    /// Entries in those bytes.
-    count: usize,
-    /// Entries left out at the start (beyond [`MAX_ENTRIES`], or cleared).
-    skip: usize,
-    /// Byte ranges of the entries, escaped as in the file: found on first use.
-    spans: OnceCell<Vec<(u32, u32)>>,
+    /// What one pass over those bytes found: on first use.
+    seen: OnceCell<Seen>,
+}
+
+/// The file's entries, found on first use.
+#[derive(Default, Debug)]
+struct Seen {
+    /// Byte ranges of the last [`MAX_ENTRIES`] entries, escaped as in the file.
+    spans: Vec<(u32, u32)>,
     /// `#V2` format: `\n` and `\\` escaped.
     v2: bool,
+    /// The first line that is not UTF-8, if any (1-based).
+    bad: Option<usize>,
+    /// More than [`MAX_ENTRIES`] entries.
+    long: bool,
 }
 
 impl Index {
-    fn len(&self) -> usize {
-        self.count - self.skip
+    /// Slots rustyline sees: none for an empty file or none at all.
+    fn slots(&self) -> usize {
+        if self.file.is_some() && self.size > 0 {
+            MAX_ENTRIES
+        } else {
+            0
+        }
     }
 
-    fn spans(&self) -> &[(u32, u32)] {
-        let all = self.spans.get_or_init(|| {
-            let mut spans = Vec::with_capacity(self.count);
-            if let Some(f) = &self.file {
-                // A read that fails now (the disk, a truncation) finds fewer entries; the
-                // missing ones read as nothing.
-                let _ = scan(f, self.size, |at, len| {
-                    spans.push((off(at as usize), off(at as usize + len)));
-                });
+    fn seen(&self) -> &Seen {
+        self.seen.get_or_init(|| {
+            let mut spans = Vec::new();
+            let Some(f) = &self.file else {
+                return Seen::default();
+            };
+            // A read that fails now (the disk, a truncation) finds fewer entries; the
+            // missing ones read as nothing.
+            let scanned = scan(f, self.size, |at, len| {
+                spans.push((off(at as usize), off(at as usize + len)));
+            });
+            let long = spans.len() > MAX_ENTRIES;
+            spans.drain(..spans.len().saturating_sub(MAX_ENTRIES));
+            let (v2, bad) = scanned.map_or((false, None), |s| (s.v2, s.bad));
+            Seen {
+                spans,
+                v2,
+                bad,
+                long,
             }
-            spans
-        });
-        all.get(self.skip..).unwrap_or_default()
+        })
     }
 
-    fn get(&self, i: usize) -> Option<String> {
+    /// The first slot that holds an entry (`slots()` when none does).
+    fn first(&self) -> usize {
+        match self.slots() {
+            0 => 0,
+            n => n - self.seen().spans.len().min(n),
+        }
+    }
+
+    /// Entries found (at most [`MAX_ENTRIES`]).
+    fn count(&self) -> usize {
+        self.seen().spans.len()
+    }
+
+    fn get(&self, slot: usize) -> Option<String> {
         use std::os::unix::fs::FileExt;
-        let (start, end) = *self.spans().get(i)?;
+        let seen = self.seen();
+        let (start, end) = *seen.spans.get(slot.checked_sub(self.first())?)?;
         let mut raw = vec![0; (end - start) as usize];
         self.file
             .as_ref()?
             .read_exact_at(&mut raw, start.into())
             .ok()?;
         let line = String::from_utf8(raw).ok()?;
-        if self.v2 && line.contains('\\') {
+        if seen.v2 && line.contains('\\') {
             // A bad escape (not written by us) is shown as it is.
             return Some(unescape(&line).unwrap_or(line));
         }
         Some(line)
     }
 
-    fn keep_last(&mut self, n: usize) {
-        self.skip = self.count.saturating_sub(n);
+    /// The file must be rewritten on exit: damaged, or longer than [`MAX_ENTRIES`].
+    fn needs_rewrite(&self) -> bool {
+        self.seen.get().is_some_and(|s| s.bad.is_some() || s.long)
     }
 }
 
@@ -231,34 +269,14 @@ fn scan(f: &File, size: u64, mut entry: impl FnMut(u64, usize)) -> std::io::Resu
     Ok(seen)
 }
 
-/// Count the entries of `f` (see [`scan`]); the first line that is not UTF-8, if any.
-fn index(f: File) -> std::io::Result<(Index, Option<usize>)> {
-    let size = f.metadata()?.len();
-    if size >= MAX_FILE {
-        return Err(std::io::Error::other("it is 4 GiB or more"));
-    }
-    let mut count = 0;
-    let seen = scan(&f, size, |_, _| count += 1)?;
-    let idx = Index {
-        file: Some(f),
-        size,
-        count,
-        v2: seen.v2,
-        ..Index::default()
-    };
-    Ok((idx, seen.bad))
-}
-
 /// What reading the file gave.
 #[derive(Default, Debug)]
 struct Loaded {
     index: Index,
-    /// The file was there when we read it.
+    /// The file was there when we opened it.
     existed: bool,
-    /// The file needs rewriting (damaged, or longer than [`MAX_ENTRIES`]).
-    rewrite: bool,
-    /// What to tell the person, once.
-    warning: Option<String>,
+    /// Why the file is not used, if it is not.
+    refused: Option<String>,
 }
 
 /// Open `p` for reading if it is a regular file of ours, not a symbolic link.
@@ -385,26 +403,32 @@ fn escape(entry: &str, out: &mut Vec<u8>) {
 }
 
 fn load(p: &Path) -> Loaded {
-    let shown = p.display();
-    match open_ours(p).and_then(|f| f.map(index).transpose()) {
-        Ok(None) => Loaded::default(),
-        Ok(Some((mut index, bad))) => {
-            let long = index.len() > MAX_ENTRIES;
-            index.keep_last(MAX_ENTRIES);
-            Loaded {
-                warning: bad.map(|n| {
-                    format!(
-                        "warning: the history file {shown} is damaged (line {n}: invalid UTF-8); \
-                         its readable lines were kept and it will be rewritten on exit"
-                    )
-                }),
-                rewrite: bad.is_some() || long,
-                index,
-                existed: true,
+    let opened = open_ours(p).and_then(|f| match f {
+        Some(f) => {
+            let size = f.metadata()?.len();
+            if size >= MAX_FILE {
+                return Err(std::io::Error::other("it is 4 GiB or more"));
             }
+            Ok(Some((f, size)))
         }
+        None => Ok(None),
+    });
+    match opened {
+        Ok(None) => Loaded::default(),
+        Ok(Some((f, size))) => Loaded {
+            index: Index {
+                file: Some(f),
+                size,
+                seen: OnceCell::new(),
+            },
+            existed: true,
+            refused: None,
+        },
         Err(e) => Loaded {
-            warning: Some(format!("warning: history off: {shown} is not used ({e})")),
+            refused: Some(format!(
+                "warning: history off: {} is not used ({e})",
+                p.display()
+            )),
             ..Loaded::default()
         },
     }
@@ -419,7 +443,8 @@ pub struct History {
     ignore_dups: bool,
     ignore_space: bool,
     max_len: usize,
-    warned: bool,
+    /// The refusal, then the damage, was told.
+    told: (bool, bool),
 }
 
 impl History {
@@ -432,7 +457,7 @@ impl History {
             ignore_dups: true,
             ignore_space: false,
             max_len: MAX_ENTRIES,
-            warned: false,
+            told: (false, false),
         }
     }
 
@@ -441,23 +466,36 @@ impl History {
             .get_or_init(|| self.path.as_deref().map(load).unwrap_or_default())
     }
 
-    /// Finish loading and return what to tell the person about the file, once (call it in
-    /// cooked mode, before the first prompt).
-    pub fn ready(&mut self) -> Option<String> {
-        let w = self.base().warning.clone();
-        if self.warned {
+    /// What to tell the person about the file, each thing once: that it is not used (known
+    /// when it is opened, before the first prompt), that it is damaged (known once it is
+    /// read: Up, a search, saving). Call it in cooked mode, before each prompt and after
+    /// saving.
+    pub fn warning(&mut self) -> Option<String> {
+        let base = self.base();
+        if !self.told.0 && base.refused.is_some() {
+            let w = base.refused.clone();
+            self.told.0 = true;
+            return w;
+        }
+        let bad = base.index.seen.get().and_then(|s| s.bad);
+        if self.told.1 || bad.is_none() {
             return None;
         }
-        self.warned = true;
-        w
+        self.told.1 = true;
+        bad.map(|n| {
+            format!(
+                "warning: the history file {} is damaged (line {n}: invalid UTF-8); its \
+                 readable lines are kept and the file is rewritten on exit",
+                self.path.as_deref().unwrap_or(Path::new("")).display()
+            )
+        })
     }
 
     fn entry(&self, i: usize) -> Option<Cow<'_, str>> {
         let base = &self.base().index;
-        if i < base.len() {
-            base.get(i).map(Cow::Owned)
-        } else {
-            self.new.get(i - base.len()).map(Cow::Borrowed)
+        match i.checked_sub(base.slots()) {
+            None => base.get(i).map(Cow::Owned),
+            Some(i) => self.new.get(i).map(Cow::Borrowed),
         }
     }
 
@@ -488,9 +526,11 @@ impl History {
             let e = self.entry(idx)?;
             test(&e).map(|pos| SearchResult { entry: e, idx, pos })
         };
+        // Slots before the oldest entry are empty.
+        let first = self.base().index.first();
         match dir {
-            SearchDirection::Reverse => (0..=start).rev().find_map(hit),
-            SearchDirection::Forward => (start..self.len()).find_map(hit),
+            SearchDirection::Reverse => (first..=start).rev().find_map(hit),
+            SearchDirection::Forward => (start.max(first)..self.len()).find_map(hit),
         }
     }
 
@@ -500,9 +540,11 @@ impl History {
             return Ok(());
         };
         let base = self.base();
-        if self.new.len() == 0 && !base.rewrite {
+        if self.new.len() == 0 && !base.index.needs_rewrite() {
             return Ok(());
         }
+        // Whether appending is enough (the file sound, not too long) is known once it is read.
+        let _ = base.index.seen();
         let shown = p.display().to_string();
         save_to(&p, base, &self.new).map_err(|e| format!("history not saved to {shown}: {e}"))
     }
@@ -556,8 +598,8 @@ fn save_to(p: &Path, base: &Loaded, new: &Store) -> std::io::Result<()> {
     ours_dir(dir)?;
     let _lock = lock(dir)?;
     let mut text = Vec::new();
-    let sound = open_ours(p)?.is_some() && base.existed && !base.rewrite;
-    if sound && base.index.len() + new.len() <= MAX_ENTRIES + MAX_ENTRIES / 10 {
+    let sound = open_ours(p)?.is_some() && base.existed && !base.index.needs_rewrite();
+    if sound && base.index.count() + new.len() <= MAX_ENTRIES + MAX_ENTRIES / 10 {
         // Appending is enough: the file is sound and not too long (another shell may have
         // added to it meanwhile; ours go after its).
         for i in 0..new.len() {
@@ -603,7 +645,17 @@ fn save_to(p: &Path, base: &Loaded, new: &Store) -> std::io::Result<()> {
 }
 
 impl RlHistory for History {
-    fn get(&self, index: usize, _: SearchDirection) -> rustyline::Result<Option<SearchResult<'_>>> {
+    fn get(
+        &self,
+        index: usize,
+        dir: SearchDirection,
+    ) -> rustyline::Result<Option<SearchResult<'_>>> {
+        // Before the oldest entry (slots are empty there), forward means the oldest: the first
+        // entry (Alt-<) is asked for at 0.
+        let index = match dir {
+            SearchDirection::Forward => index.max(self.base().index.first()),
+            SearchDirection::Reverse => index,
+        };
         Ok(self.entry(index).map(|entry| SearchResult {
             entry,
             idx: index,
@@ -624,7 +676,7 @@ impl RlHistory for History {
     }
 
     fn len(&self) -> usize {
-        self.base().index.len() + self.new.len()
+        self.base().index.slots() + self.new.len()
     }
 
     fn is_empty(&self) -> bool {
@@ -701,11 +753,18 @@ mod tests {
         h.save()
     }
 
+    /// The entries as Up walks them (from the newest until there is none), oldest first.
     fn entries(p: &Path) -> Vec<String> {
         let h = History::new(Some(p.to_path_buf()));
-        (0..h.len())
-            .map(|i| h.entry(i).unwrap().into_owned())
-            .collect()
+        let mut out = Vec::new();
+        for i in (0..h.len()).rev() {
+            match h.get(i, SearchDirection::Reverse).unwrap() {
+                Some(r) => out.push(r.entry.into_owned()),
+                None => break,
+            }
+        }
+        out.reverse();
+        out
     }
 
     #[test]
@@ -719,18 +778,54 @@ mod tests {
         assert_eq!(m.permissions().mode() & 0o777, 0o600);
         let dir = std::fs::metadata(p.parent().unwrap()).unwrap();
         assert_eq!(dir.permissions().mode() & 0o777, 0o700);
-        // Search as rustyline asks.
+        // Search as rustyline asks: indices count from the newest, in the last slot.
         let h = History::new(Some(p.clone()));
+        let last = h.len() - 1;
         let r = h
-            .search("line", 3, SearchDirection::Reverse)
+            .search("line", last, SearchDirection::Reverse)
             .unwrap()
             .unwrap();
-        assert_eq!((r.idx, r.pos), (1, 6));
+        assert_eq!((r.idx, r.pos), (last - 2, 6));
         let r = h
             .starts_with("b", 0, SearchDirection::Forward)
             .unwrap()
             .unwrap();
-        assert_eq!(r.idx, 2);
+        assert_eq!(r.idx, last - 1);
+        assert!(
+            h.search("zzz", last, SearchDirection::Reverse)
+                .unwrap()
+                .is_none()
+        );
+        // The first entry (Alt-<) is asked for at 0; the slots before it are empty.
+        let r = h.get(0, SearchDirection::Forward).unwrap().unwrap();
+        assert_eq!((r.entry.as_ref(), r.idx), ("a", last - 3));
+        assert!(h.get(last - 4, SearchDirection::Reverse).unwrap().is_none());
+    }
+
+    #[test]
+    fn history_is_not_read_before_first_use() {
+        // Issue 11: the prompt waits for nothing but opening the file.
+        let d = tempfile::tempdir().unwrap();
+        let p = d.path().join("history");
+        session(&p, &["one", "two"]).unwrap();
+        let mut h = History::new(Some(p.clone()));
+        assert_eq!(h.len(), MAX_ENTRIES);
+        assert!(h.warning().is_none());
+        assert!(h.base().index.seen.get().is_none(), "read before first use");
+        // Up reads it.
+        let r = h.get(h.len() - 1, SearchDirection::Reverse).unwrap();
+        assert_eq!(r.unwrap().entry, "two");
+        assert!(h.base().index.seen.get().is_some());
+        // This session's entries come after the slots; a duplicate of the last is not added.
+        assert!(!h.add("two").unwrap());
+        h.add("three").unwrap();
+        assert_eq!(h.len(), MAX_ENTRIES + 1);
+        let r = h.get(MAX_ENTRIES, SearchDirection::Reverse).unwrap();
+        assert_eq!(r.unwrap().entry, "three");
+        // An empty file has no slots; no file neither.
+        std::fs::write(&p, "").unwrap();
+        assert!(History::new(Some(p.clone())).is_empty());
+        assert!(History::new(Some(d.path().join("none"))).is_empty());
     }
 
     #[test]
@@ -755,7 +850,7 @@ mod tests {
         let p = d.path().join("history");
         std::os::unix::fs::symlink(&target, &p).unwrap();
         let mut h = History::new(Some(p.clone()));
-        assert!(h.ready().unwrap().contains("symbolic link"));
+        assert!(h.warning().unwrap().contains("symbolic link"));
         h.add("secret").unwrap();
         let e = h.save().unwrap_err();
         assert!(e.contains("symbolic link"), "{e}");
@@ -772,7 +867,7 @@ mod tests {
         std::fs::write(&p, "theirs\n").unwrap();
         nix::unistd::chown(&p, Some(nix::unistd::Uid::from_raw(4242)), None).unwrap();
         let mut h = History::new(Some(p.clone()));
-        assert!(h.ready().unwrap().contains("uid 4242"));
+        assert!(h.warning().unwrap().contains("uid 4242"));
         assert_eq!(h.len(), 0);
         h.add("mine").unwrap();
         assert!(h.save().is_err());
@@ -807,8 +902,7 @@ mod tests {
             .read_line(&mut line)
             .unwrap();
         assert_eq!(line, "locked\n");
-        let h = History::new(Some(p.clone()));
-        assert_eq!(h.len(), 1);
+        assert_eq!(entries(&p), ["first"]);
         let e = session(&p, &["second"]).unwrap_err();
         assert!(e.contains("lock"), "{e}");
         // The lock goes with the whole group (flock, flock, sh, sleep).
@@ -825,16 +919,39 @@ mod tests {
         let d = tempfile::tempdir().unwrap();
         let p = d.path().join("history");
         std::fs::write(&p, b"#V2\ngood\n\xff\xfe\nbad\\q\nalso good\n").unwrap();
+        // Known once read (Up here), told once.
         let mut h = History::new(Some(p.clone()));
-        let w = h.ready().unwrap();
+        assert!(h.warning().is_none());
+        let r = h.get(h.len() - 1, SearchDirection::Reverse).unwrap();
+        assert_eq!(r.unwrap().entry, "also good");
+        let w = h.warning().unwrap();
         assert!(w.contains("damaged (line 3: invalid UTF-8)"), "{w}");
-        assert!(h.ready().is_none());
-        assert_eq!(h.len(), 3);
+        assert!(h.warning().is_none());
         h.save().unwrap();
         let mut again = History::new(Some(p.clone()));
-        assert!(again.ready().is_none());
+        let _ = again.get(again.len() - 1, SearchDirection::Reverse);
+        assert!(again.warning().is_none());
         // A bad escape is not ours to judge: kept as written.
         assert_eq!(entries(&p), ["good", "bad\\q", "also good"]);
+    }
+
+    #[test]
+    fn corrupt_history_unread_is_found_when_lines_are_saved() {
+        // Saving reads the file to know whether appending is enough: a damaged one is
+        // repaired then, and told; one neither read nor added to is left as it is.
+        let d = tempfile::tempdir().unwrap();
+        let p = d.path().join("history");
+        let damaged = b"#V2\ngood\n\xff\n";
+        std::fs::write(&p, damaged).unwrap();
+        let mut h = History::new(Some(p.clone()));
+        h.save().unwrap();
+        assert!(h.warning().is_none());
+        assert_eq!(std::fs::read(&p).unwrap(), damaged);
+        let mut h = History::new(Some(p.clone()));
+        h.add("new").unwrap();
+        h.save().unwrap();
+        assert!(h.warning().unwrap().contains("line 3"));
+        assert_eq!(std::fs::read(&p).unwrap(), b"#V2\ngood\nnew\n");
     }
 
     #[test]

@@ -159,10 +159,6 @@ pub fn run_interactive(session: Rc<Session>, it: &mut Interp) -> i32 {
     } else {
         CONTINUATION.to_string()
     };
-    // History was loading meanwhile; say once if its file is not usable.
-    if let Some(w) = ed.history_mut().ready() {
-        eprintln!("{w}");
-    }
     let mut failed = false;
     let mut pending = String::new();
     // The line being typed when a signal's handler interrupted the prompt: shown again.
@@ -182,6 +178,11 @@ pub fn run_interactive(session: Rc<Session>, it: &mut Interp) -> i32 {
         } else {
             (cont.as_str(), auto_indent(&pending, &is_cmd))
         };
+        // Once each: the history file is not used (known now), or was found damaged when
+        // read (Up, a search).
+        if let Some(w) = ed.history_mut().warning() {
+            eprintln!("{w}");
+        }
         *context.borrow_mut() = pending.clone();
         *typed.borrow_mut() = None;
         let (left, right) = restore.take().unwrap_or((indent, String::new()));
@@ -242,6 +243,9 @@ pub fn run_interactive(session: Rc<Session>, it: &mut Interp) -> i32 {
     };
     if let Err(e) = ed.history_mut().save() {
         eprintln!("rustemd-shell: {e}");
+    }
+    if let Some(w) = ed.history_mut().warning() {
+        eprintln!("{w}");
     }
     if let Some(note) = service.as_ref().and_then(|sp| sp.farewell(&session)) {
         println!("{note}");

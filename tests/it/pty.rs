@@ -609,9 +609,10 @@ fn pty_terminal_restored_and_history_private() {
     p.line("exit");
 }
 
-/// A history written before the shell starts is counted before the prompt and read when Up
-/// goes looking: the last entry first, escapes decoded, empty and damaged lines skipped, an
-/// entry appended by another shell meanwhile not among ours.
+/// A history written before the shell starts is read when Up goes looking (not before the
+/// prompt): the last entry first, escapes decoded, empty and damaged lines skipped (the
+/// damage told once, when found), an entry appended by another shell meanwhile not among
+/// ours; the oldest entry at Alt-<, Ctrl-R searching back through them.
 #[test]
 fn pty_up_recalls_entries_of_a_history_file_written_before() {
     let home = tempfile::Builder::new()
@@ -644,7 +645,8 @@ fn pty_up_recalls_entries_of_a_history_file_written_before() {
     const UP: &str = "\x1b[A";
     p.send(UP);
     p.send("\r");
-    p.expect_line("42");
+    let v = p.expect_text("is damaged (line 5003: invalid UTF-8)");
+    assert!(v.finished_rows().iter().any(|l| l == "42"), "{}", v.text());
     p.expect_prompt();
     // The entry before it, its escapes decoded (the repeated `40 + 2` was not added again).
     p.send(&UP.repeat(2));
@@ -656,6 +658,18 @@ fn pty_up_recalls_entries_of_a_history_file_written_before() {
     p.send(&UP.repeat(4));
     p.send("\r");
     p.expect_line("5000");
+    p.expect_prompt();
+    // The oldest entry (the slots before it are empty: Up stays on it).
+    p.send("\x1b<");
+    p.send(UP);
+    p.send(" + 10\r");
+    p.expect_line("11");
+    p.expect_prompt();
+    // Ctrl-R: the newest entry with `12 +` (4912 + 1), then the one before it.
+    p.send("\x12");
+    p.send("12 +");
+    p.send("\x12\r");
+    p.expect_line("4813");
     p.expect_prompt();
     p.send(CTRL_D);
 }

@@ -947,13 +947,24 @@ fn write_items(r: &mut Repr, items: &[Value], depth: usize) {
 
 pub fn float_repr(f: f64) -> String {
     if f.is_nan() {
-        "nan".into()
-    } else if f.is_infinite() {
-        if f > 0.0 { "inf".into() } else { "-inf".into() }
-    } else if f == f.trunc() && f.abs() < 1e16 {
-        format!("{f:.1}")
+        return "nan".into();
+    }
+    if f.is_infinite() {
+        return if f > 0.0 { "inf" } else { "-inf" }.into();
+    }
+    // Python's repr: the shortest digits that read back as `f` (Rust's too), scientific when
+    // the exponent is below -4 or at least 16, else fixed with a digit after the point.
+    let sci = format!("{f:e}");
+    let (m, e) = sci.split_once('e').unwrap_or((&sci, "0"));
+    let e: i32 = e.parse().unwrap_or(0);
+    if !(-4..16).contains(&e) {
+        return format!("{m}e{}{:02}", if e < 0 { '-' } else { '+' }, e.abs());
+    }
+    let fixed = format!("{f}");
+    if fixed.contains('.') {
+        fixed
     } else {
-        format!("{f}")
+        fixed + ".0"
     }
 }
 
@@ -1017,6 +1028,22 @@ mod tests {
             (Value::Int(17822, IntKind::U32), "17822"),
             (Value::Float(0.1), "0.1"),
             (Value::Float(2.0), "2.0"),
+            // Scientific as Python: from exponent 16, and below -4 (was "10000000000000000").
+            (Value::Float(1e16), "1e+16"),
+            (Value::Float(1e15), "1000000000000000.0"),
+            (
+                Value::Float(-1.2345678901234568e17),
+                "-1.2345678901234568e+17",
+            ),
+            (
+                Value::Float(9.999999999999938e221),
+                "9.999999999999938e+221",
+            ),
+            (Value::Float(1.5e-5), "1.5e-05"),
+            (Value::Float(0.0001), "0.0001"),
+            (Value::Float(-0.0), "-0.0"),
+            (Value::Float(5e-324), "5e-324"),
+            (Value::Float(f64::NEG_INFINITY), "-inf"),
             (Value::str("active"), "'active'"),
             (Value::str("it's"), "\"it's\""),
             (Value::str("a\nb"), "'a\\nb'"),

@@ -457,3 +457,29 @@ fn the_binary_is_linked_for_a_fast_start() {
     assert!(libs.contains("libc.so.6"), "{libs}");
     assert!(!libs.contains("libgcc_s"), "{BIN} loads libgcc_s:\n{libs}");
 }
+
+#[test]
+fn libm_is_not_loaded_at_start_only_by_the_first_float_power() {
+    // Issue 11: glibc's libm was linked for three functions (pow, log10 and the ldexp LLVM
+    // makes of syntect's exp2) and loaded by every process: 58 µs of each start, 0.3 MiB.
+    // ld.so names each library it loads under LD_DEBUG=libs.
+    let loads_libm = |src: &str| {
+        let r = Shell::new()
+            .env("LD_DEBUG", "libs")
+            .args(&["-c", src])
+            .run();
+        r.success();
+        r.stderr.contains("libm.so")
+    };
+    assert!(!loads_libm(
+        "print(2 ** 10, 1.5 * 2, format(999999.5, '.6g'))"
+    ));
+    // Float powers are glibc's pow, as Python's are: opened on first use.
+    let r = Shell::new()
+        .env("LD_DEBUG", "libs")
+        .args(&["-c", "print(2.0 ** 0.5, 1e-300 ** -0.74)"])
+        .run();
+    r.success()
+        .stdout_is("1.4142135623730951 9.999999999999938e+221\n");
+    assert!(r.stderr.contains("libm.so.6"), "{}", r.stderr);
+}

@@ -5,7 +5,8 @@
 //! three functions: `log10` (gone), `pow` (now opened on first use, see
 //! `lang::interp::ops::pow`) and `ldexp`, which LLVM makes of syntect's `exp2` of a small
 //! integer. Defined in the executable, the link resolves that call here (exact, as glibc's)
-//! and libm is no longer needed at start (`tests/it/cli.rs` watches ld.so's loads).
+//! and libm is no longer needed at start (`tests/it/cli.rs` watches ld.so's loads, in a
+//! release build: a debug one keeps calls that optimization folds away).
 
 fn main() {
     std::process::exit(rustemd_shell::run());

@@ -958,7 +958,7 @@ pub fn float_repr(f: f64) -> String {
     let (m, e) = sci.split_once('e').unwrap_or((&sci, "0"));
     let e: i32 = e.parse().unwrap_or(0);
     if !(-4..16).contains(&e) {
-        return format!("{m}e{}{:02}", if e < 0 { '-' } else { '+' }, e.abs());
+        return format!("{m}{}", exponent_suffix(e));
     }
     let fixed = format!("{f}");
     if fixed.contains('.') {
@@ -966,6 +966,11 @@ pub fn float_repr(f: f64) -> String {
     } else {
         fixed + ".0"
     }
+}
+
+/// A float's exponent as Python writes it: `e+06`, `e-05`, `e+221`.
+pub fn exponent_suffix(e: i32) -> String {
+    format!("e{}{:02}", if e < 0 { '-' } else { '+' }, e.abs())
 }
 
 /// Python's repr of a str: single quotes unless the text contains one and no double quote.

@@ -10,7 +10,8 @@ use std::rc::Rc;
 use crate::lang::ast::{BinOp, UnaryOp};
 use crate::lang::error::{Error, PyExc};
 use crate::lang::value::{
-    IntKind, Items, MAX_NESTING, Value, check_items, check_text, float_repr, range_len,
+    IntKind, Items, MAX_NESTING, Value, check_items, check_text, exponent_suffix, float_repr,
+    range_len,
 };
 
 type R<T> = Result<T, Error>;
@@ -1002,7 +1003,6 @@ fn format_float(f: f64, precision: Option<usize>, t: char) -> String {
         let (m, e) = s.split_once('e').unwrap_or((&s, "0"));
         (m.to_string(), e.parse::<i32>().unwrap_or(0))
     };
-    let exponent = |e: i32| format!("e{}{:02}", if e < 0 { '-' } else { '+' }, e.abs());
     let trim = |s: String| {
         if s.contains('.') {
             s.trim_end_matches('0').trim_end_matches('.').to_string()
@@ -1014,7 +1014,7 @@ fn format_float(f: f64, precision: Option<usize>, t: char) -> String {
         'f' | 'F' => format!("{f:.p$}"),
         'e' | 'E' => {
             let (m, e) = sci(p);
-            m + &exponent(e)
+            m + &exponent_suffix(e)
         }
         '%' => format!("{:.p$}%", f * 100.0),
         _ => {
@@ -1027,7 +1027,7 @@ fn format_float(f: f64, precision: Option<usize>, t: char) -> String {
             }
             let (m, e) = sci(p - 1);
             if e < -4 || e >= p as i32 - i32::from(point) {
-                trim(m) + &exponent(e)
+                trim(m) + &exponent_suffix(e)
             } else {
                 let decimals = (p as i32 - 1 - e).max(0) as usize;
                 let s = trim(format!("{f:.decimals$}"));

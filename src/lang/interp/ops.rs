@@ -257,13 +257,7 @@ pub fn binary(op: BinOp, l: &Value, r: &Value) -> R<Value> {
             }
             Pow => {
                 if b < 0 {
-                    if a == 0 {
-                        return Err(Error::py(
-                            PyExc::ZeroDivisionError,
-                            "0 cannot be raised to a negative power",
-                        ));
-                    }
-                    return Ok(Value::Float(pow(a as f64, b as f64)));
+                    return float_pow(a as f64, b as f64).map(Value::Float);
                 }
                 u32::try_from(b).ok().and_then(|e| a.checked_pow(e))
             }
@@ -316,7 +310,7 @@ pub fn binary(op: BinOp, l: &Value, r: &Value) -> R<Value> {
                     m
                 }
             }
-            Pow => pow(a, b),
+            Pow => float_pow(a, b)?,
             _ => return Err(type_err()),
         };
         return Ok(Value::Float(v));
@@ -956,7 +950,32 @@ pub fn format_spec(v: &Value, spec: &str) -> R<String> {
     })
 }
 
-/// Python's float `**`: C's `pow`, glibc's, as Python calls it (results agree to the bit).
+/// Python's float `**`: C's `pow`, and Python's errors where C gives an infinity or a NaN.
+fn float_pow(a: f64, b: f64) -> R<f64> {
+    if a == 0.0 && b < 0.0 {
+        return Err(Error::py(
+            PyExc::ZeroDivisionError,
+            "0.0 cannot be raised to a negative power",
+        ));
+    }
+    let finite = a.is_finite() && b.is_finite();
+    if finite && a < 0.0 && b.fract() != 0.0 {
+        return Err(Error::value_error(
+            "a negative number cannot be raised to a fractional power (Python gives a \
+             complex number; this shell has none)",
+        ));
+    }
+    let r = pow(a, b);
+    if finite && r.is_infinite() {
+        return Err(Error::py(
+            PyExc::OverflowError,
+            "(34, 'Numerical result out of range')",
+        ));
+    }
+    Ok(r)
+}
+
+/// C's `pow`, glibc's, as Python calls it (results agree to the bit).
 ///
 /// Why glibc's libm is opened here, on first use, instead of linked: linked, every process
 /// loads it at start (58 µs, 0.3 MiB at the prompt, measured) for this one function (see
@@ -1180,6 +1199,37 @@ mod tests {
         }
         assert!(binary(Div, &Value::int(1), &Value::int(0)).is_err());
         assert!(binary(Add, &Value::int(1), &Value::str("x")).is_err());
+    }
+
+    #[test]
+    fn float_powers_raise_where_python_raises() {
+        use crate::lang::error::Kind::Py;
+        let (f, i) = (Value::Float, Value::int);
+        let ok = [
+            (i(2), f(0.5), "1.4142135623730951"),
+            (i(2), i(-1), "0.5"),
+            (i(10), i(-400), "0.0"),
+            (f(-8.0), f(2.0), "64.0"),
+            (f(f64::INFINITY), i(-1), "0.0"),
+            (f(2.0), f(f64::INFINITY), "inf"),
+            (f(f64::NAN), i(0), "1.0"),
+            (f(1.0), f(f64::NAN), "1.0"),
+        ];
+        for (l, r, want) in ok {
+            let got = binary(BinOp::Pow, &l, &r).unwrap().repr();
+            assert_eq!(got, want, "{l:?} ** {r:?}");
+        }
+        let errs = [
+            (i(0), i(-1), PyExc::ZeroDivisionError),
+            (f(0.0), f(-1.5), PyExc::ZeroDivisionError),
+            (f(10.0), i(400), PyExc::OverflowError),
+            (i(2), f(10000.0), PyExc::OverflowError),
+            (f(-8.0), f(1.0 / 3.0), PyExc::ValueError),
+        ];
+        for (l, r, kind) in errs {
+            let e = binary(BinOp::Pow, &l, &r).unwrap_err();
+            assert_eq!(e.kind, Py(kind), "{l:?} ** {r:?}");
+        }
     }
 
     /// Issue 12, item 3: integer arithmetic is checked everywhere (no panic, no wrong sign).
